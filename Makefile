@@ -1,0 +1,34 @@
+# Everything starts from a machine with only python3: each target creates ./venv (the same virtual
+# environment Pulumi uses) and installs what it needs, once per change of the requirements.
+PYTHON ?= python3
+VENV := venv
+BIN := $(VENV)/bin
+# Extra arguments, e.g. `make demo ARGS="--images ~/photos --out out"`.
+ARGS ?=
+
+.PHONY: demo test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-local: local/requirements.txt worker/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r local/requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt local/requirements.txt worker/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-local
+
+demo: $(VENV)/.installed-local
+	$(BIN)/python -m local $(ARGS)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis out bench/results

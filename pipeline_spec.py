@@ -1,0 +1,131 @@
+"""What a pipeline is made of, shared by the Pulumi components and the local pipeline.
+
+The stack (``components/``) and ``python -m local`` build the same queue, notification, SSM
+parameters and worker environment from these definitions, so the pipeline run on one machine is the
+one that deploys. Plain Python with no dependencies: the local pipeline imports it without the
+Pulumi SDK. Builders are generic in the value type, so the components pass Pulumi outputs where
+the local pipeline passes strings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TypeVar
+
+from scaler.parameters import Param
+from worker.env import Env
+
+PROJECT_NAME = "fargate-pipeline"
+
+WORKER_CONTAINER_NAME = "worker"
+WORKER_STOP_TIMEOUT_SECONDS = 30
+"""ECS sends SIGKILL this long after SIGTERM; the worker hands back its messages well before."""
+
+CAPACITY_FARGATE = "FARGATE"
+CAPACITY_FARGATE_SPOT = "FARGATE_SPOT"
+
+# S3 events that mean "a new object exists"; one SQS message each.
+NOTIFICATION_EVENTS = (
+    "s3:ObjectCreated:Put",
+    "s3:ObjectCreated:Post",
+    "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload",
+)
+
+QUEUE_VISIBILITY_TIMEOUT_SECONDS = 120
+"""How long a received message stays hidden. The worker extends it for a file still in hand
+and sizes its prefetch to finish within it, so it only sets the redelivery delay after a crash."""
+QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+"""The SQS maximum, and longer than the queue's: a message's age carries over into the DLQ."""
+QUEUE_MAX_MESSAGE_BYTES = 262_144
+"""S3 event messages are a few KB; 256 KiB is ample and accepted by every SQS region."""
+DEFAULT_MAX_RECEIVE_COUNT = 5
+"""Receives before a message moves to the DLQ: enough for transient failures to clear."""
+
+V = TypeVar("V")
+
+
+def ssm_path(project: str, stack: str) -> str:
+    """The stack's SSM path, with its trailing ``/``: ``/fargate-pipeline/dev/``."""
+    return f"/{project}/{stack}/"
+
+
+def flag(value: bool) -> str:
+    """The contract's encoding of a boolean parameter."""
+    return "1" if value else "0"
+
+
+def redrive_policy(dead_letter_queue_arn: str, max_receive_count: int) -> str:
+    """The queue's RedrivePolicy attribute."""
+    return json.dumps(
+        {"deadLetterTargetArn": dead_letter_queue_arn, "maxReceiveCount": max_receive_count}
+    )
+
+
+def notification_filter(prefix: str, suffix: str) -> dict[str, str]:
+    """The bucket notification's key filter; empty parts are left out, as S3 requires."""
+    return {
+        name: value
+        for name, value in (("filter_prefix", prefix), ("filter_suffix", suffix))
+        if value
+    }
+
+
+def ssm_parameters(
+    *,
+    queue_url: V,
+    cluster_name: V,
+    container_name: V,
+    task_definition_arn: V,
+    security_group_ids: V,
+    subnet_ids: V,
+    dest_bucket: V,
+    dest_prefix: V,
+    enabled: V,
+    max_tasks: V,
+    max_tasks_per_run: V,
+    messages_per_task: V,
+    assign_public_ip: V,
+    capacity: V,
+) -> dict[Param, V]:
+    """Every parameter of the contract, by name. Lists are comma-separated and flags ``1``/``0``."""
+    return {
+        Param.UNPROCESSED_SQS_URL: queue_url,
+        Param.ECS_CLUSTER: cluster_name,
+        Param.ECS_TASK_CONTAINER: container_name,
+        Param.ECS_TASK_DEFINITION: task_definition_arn,
+        Param.ECS_TASK_SECURITYGROUP: security_group_ids,
+        Param.ECS_TASK_SUBNET: subnet_ids,
+        Param.S3_DEST_BUCKET: dest_bucket,
+        Param.S3_DEST_PREFIX: dest_prefix,
+        Param.ENABLED: enabled,
+        Param.ECS_MAX_TASKS: max_tasks,
+        Param.ECS_MAX_TASKS_PER_RUN: max_tasks_per_run,
+        Param.MESSAGES_PER_TASK: messages_per_task,
+        Param.ECS_ASSIGN_PUBLIC_IP: assign_public_ip,
+        Param.ECS_CAPACITY: capacity,
+    }
+
+
+def worker_environment(
+    *,
+    queue_url: V,
+    dest_bucket: V,
+    dest_prefix: V,
+    target_size: V,
+    resize_mode: V,
+    ssm_path: V,
+    extra: Mapping[Env, V] | None = None,
+) -> dict[Env, V]:
+    """The worker container's environment; ``extra`` carries optional tuning (quality, idle)."""
+    return {
+        Env.QUEUE_URL: queue_url,
+        Env.DEST_BUCKET: dest_bucket,
+        Env.DEST_PREFIX: dest_prefix,
+        Env.TARGET_SIZE: target_size,
+        Env.RESIZE_MODE: resize_mode,
+        Env.SSM_PATH: ssm_path,
+        **(extra or {}),
+    }

@@ -1,0 +1,119 @@
+"""The shared definitions the stack and the local pipeline both build from."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import pipeline_spec
+from scaler.parameters import Param
+from worker.env import Env, ResizeMode, parse_resize_mode, parse_target_size
+
+
+def test_ssm_path_is_per_project_and_stack_with_trailing_slash() -> None:
+    assert pipeline_spec.ssm_path("fargate-pipeline", "dev") == "/fargate-pipeline/dev/"
+
+
+def test_ssm_parameters_cover_every_contract_name_exactly_once() -> None:
+    values = {name.value: f"value-of-{name.value}" for name in Param}
+    keyword = {
+        "queue_url": Param.UNPROCESSED_SQS_URL,
+        "cluster_name": Param.ECS_CLUSTER,
+        "container_name": Param.ECS_TASK_CONTAINER,
+        "task_definition_arn": Param.ECS_TASK_DEFINITION,
+        "security_group_ids": Param.ECS_TASK_SECURITYGROUP,
+        "subnet_ids": Param.ECS_TASK_SUBNET,
+        "dest_bucket": Param.S3_DEST_BUCKET,
+        "dest_prefix": Param.S3_DEST_PREFIX,
+        "enabled": Param.ENABLED,
+        "max_tasks": Param.ECS_MAX_TASKS,
+        "max_tasks_per_run": Param.ECS_MAX_TASKS_PER_RUN,
+        "messages_per_task": Param.MESSAGES_PER_TASK,
+        "assign_public_ip": Param.ECS_ASSIGN_PUBLIC_IP,
+        "capacity": Param.ECS_CAPACITY,
+    }
+    built = pipeline_spec.ssm_parameters(**{arg: values[name] for arg, name in keyword.items()})
+    assert {name.value: value for name, value in built.items()} == values
+
+
+def test_contract_parameter_names() -> None:
+    assert {name.value for name in Param} == {
+        "PIPELINE_UNPROCESSED_SQS_URL",
+        "PIPELINE_ECS_CLUSTER",
+        "PIPELINE_ECS_TASK_CONTAINER",
+        "PIPELINE_ECS_TASK_DEFINITION",
+        "PIPELINE_ECS_TASK_SECURITYGROUP",
+        "PIPELINE_ECS_TASK_SUBNET",
+        "PIPELINE_S3_DEST_BUCKET",
+        "PIPELINE_S3_DEST_PREFIX",
+        "PIPELINE_ENABLED",
+        "PIPELINE_ECS_MAX_TASKS",
+        "PIPELINE_ECS_MAX_TASKS_PER_RUN",
+        "PIPELINE_MESSAGES_PER_TASK",
+        "PIPELINE_ECS_ASSIGN_PUBLIC_IP",
+        "PIPELINE_ECS_CAPACITY",
+    }
+
+
+def test_worker_environment_holds_required_and_tuning_variables() -> None:
+    env = pipeline_spec.worker_environment(
+        queue_url="q",
+        dest_bucket="b",
+        dest_prefix="p",
+        target_size="224x224",
+        resize_mode="crop",
+        ssm_path="/fargate-pipeline/dev/",
+        extra={Env.JPEG_QUALITY: "85"},
+    )
+    assert env == {
+        Env.QUEUE_URL: "q",
+        Env.DEST_BUCKET: "b",
+        Env.DEST_PREFIX: "p",
+        Env.TARGET_SIZE: "224x224",
+        Env.RESIZE_MODE: "crop",
+        Env.SSM_PATH: "/fargate-pipeline/dev/",
+        Env.JPEG_QUALITY: "85",
+    }
+
+
+def test_redrive_policy_names_the_dlq_and_receive_count() -> None:
+    policy = json.loads(pipeline_spec.redrive_policy("arn:aws:sqs:us-east-1:1:dlq", 5))
+    assert policy == {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:dlq", "maxReceiveCount": 5}
+
+
+def test_dlq_keeps_messages_longer_than_the_queue() -> None:
+    assert pipeline_spec.DLQ_RETENTION_SECONDS > pipeline_spec.QUEUE_RETENTION_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "expected"),
+    [
+        ("ecsproc/", ".jpg", {"filter_prefix": "ecsproc/", "filter_suffix": ".jpg"}),
+        ("", ".jpg", {"filter_suffix": ".jpg"}),
+        ("", "", {}),
+    ],
+)
+def test_notification_filter_leaves_out_empty_parts(
+    prefix: str, suffix: str, expected: dict[str, str]
+) -> None:
+    assert pipeline_spec.notification_filter(prefix, suffix) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("224x224", (224, 224)), ("640X480", (640, 480)), (" 1x1 ", (1, 1))]
+)
+def test_target_size_parses_width_by_height(text: str, size: tuple[int, int]) -> None:
+    assert parse_target_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["0x224", "224", "224x", "x224", "-1x5", "2.5x3", "99999x1", ""])
+def test_bad_target_size_is_rejected_with_the_expected_form(text: str) -> None:
+    with pytest.raises(ValueError, match="expected WxH"):
+        parse_target_size(text)
+
+
+def test_resize_modes_parse_and_unknown_mode_lists_the_allowed_ones() -> None:
+    assert parse_resize_mode("PAD") is ResizeMode.PAD
+    with pytest.raises(ValueError, match="stretch, crop, pad"):
+        parse_resize_mode("squash")
