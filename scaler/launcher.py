@@ -1,0 +1,153 @@
+"""Starting worker tasks with ECS RunTask: in calls of at most 10, each safe to retry.
+
+A run goes on after a call fails (throttled after botocore's retries, a network error, a
+rejected parameter): every call is independent, and the run reports what it did. Tasks that
+RunTask lists in ``failures`` are reported with their reasons and not counted as started.
+
+After a call that started nothing because Fargate had no capacity for any of its tasks
+(``RESOURCE:*`` reasons), the run stops issuing calls. Capacity is per Availability Zone and each
+call spreads its tasks over the subnets' zones, so a call that got *some* tasks shows capacity
+exists and the run goes on; a call that got none shows that every zone is out right now, and
+further calls in the same second would only add failures and API load. The tasks not asked for
+are reported as a failure, and the next scheduled run (a minute or two later) tries again from
+a fresh count. A demanding user gets every task Fargate can place, and a clear record of the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from scaler.clients import BotoClient
+from scaler.parameters import Capacity
+
+RUN_TASK_MAX_COUNT = 10
+"""RunTask count: "You can specify up to 10 tasks for each call." (ECS API reference, RunTask)."""
+STARTED_BY_MAX_LENGTH = 128
+"""RunTask startedBy: "Up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward
+slash (/), and underscores (_) are allowed." (ECS API reference, RunTask)."""
+CAPACITY_FAILURE_PREFIX = "RESOURCE:"
+"""RunTask failure reasons for missing capacity: RESOURCE:FARGATE, RESOURCE:CPU, ..."""
+
+_NOT_STARTED_BY_CHARACTER = re.compile(r"[^A-Za-z0-9/_-]")
+_STARTED_BY_SUFFIX = "/scaler"
+
+
+def started_by(ssm_path: str) -> str:
+    """RunTask ``startedBy`` naming this pipeline's scaler, e.g. ``fargate-pipeline/dev/scaler``.
+
+    Derived from the stack's SSM path, which is unique per project and stack; characters RunTask
+    does not accept (SSM paths may hold ``.``) become ``-``.
+    """
+    pipeline = _NOT_STARTED_BY_CHARACTER.sub("-", ssm_path.strip("/"))
+    return pipeline[: STARTED_BY_MAX_LENGTH - len(_STARTED_BY_SUFFIX)] + _STARTED_BY_SUFFIX
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """Everything RunTask needs besides the count."""
+
+    cluster: str
+    task_definition_arn: str
+    capacity: Capacity
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    assign_public_ip: bool
+    started_by: str
+
+    def run_task_arguments(self, count: int, client_token: str) -> dict[str, Any]:
+        return {
+            "cluster": self.cluster,
+            "taskDefinition": self.task_definition_arn,
+            "count": count,
+            # A capacity provider strategy, so launchType must be left out: ECS rejects both.
+            "capacityProviderStrategy": [{"capacityProvider": self.capacity.value, "weight": 1}],
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": list(self.subnets),
+                    "securityGroups": list(self.security_groups),
+                    "assignPublicIp": "ENABLED" if self.assign_public_ip else "DISABLED",
+                }
+            },
+            "startedBy": self.started_by,
+            "clientToken": client_token,
+        }
+
+
+@dataclass
+class LaunchResult:
+    started: int = 0
+    failures: list[str] = field(default_factory=list)
+    calls: int = 0
+    """RunTask calls made (botocore's retries of one call count once)."""
+
+
+def _new_client_token() -> str:
+    # 32 characters, well within RunTask's 64; made once per call, so botocore's retries of that
+    # call resend the same token and ECS starts its tasks at most once.
+    return uuid.uuid4().hex
+
+
+def batches(count: int) -> Iterator[int]:
+    """``count`` split into RunTask calls of at most RUN_TASK_MAX_COUNT."""
+    full, rest = divmod(count, RUN_TASK_MAX_COUNT)
+    yield from [RUN_TASK_MAX_COUNT] * full
+    if rest:
+        yield rest
+
+
+def start_tasks(
+    ecs: BotoClient,
+    spec: LaunchSpec,
+    count: int,
+    *,
+    new_client_token: Callable[[], str] = _new_client_token,
+) -> LaunchResult:
+    """Ask ECS for ``count`` tasks; return how many it started and why any did not."""
+    result = LaunchResult()
+    asked = 0
+    for size in batches(count):
+        result.calls += 1
+        asked += size
+        try:
+            response = ecs.run_task(**spec.run_task_arguments(size, new_client_token()))
+        except (ClientError, BotoCoreError) as error:
+            result.failures.append(f"RunTask for {size} tasks failed: {_describe(error)}")
+            continue
+        started = len(response.get("tasks", []))
+        result.started += started
+        reasons = [failure.get("reason", "unknown") for failure in response.get("failures", [])]
+        result.failures.extend(_describe_failure(f) for f in response.get("failures", []))
+        if started == 0 and reasons and all(_is_capacity(reason) for reason in reasons):
+            if count > asked:
+                result.failures.append(
+                    f"{count - asked} tasks not asked for: Fargate had no capacity for any task "
+                    f"of the last call ({', '.join(sorted(set(reasons)))}); the next run retries"
+                )
+            break
+    return result
+
+
+def _is_capacity(reason: str) -> bool:
+    return reason.startswith(CAPACITY_FAILURE_PREFIX)
+
+
+def _describe_failure(failure: dict[str, Any]) -> str:
+    parts = [failure.get("reason", "unknown reason")]
+    if failure.get("detail"):
+        parts.append(failure["detail"])
+    if failure.get("arn"):
+        parts.append(f"({failure['arn']})")
+    return "RunTask failure: " + " ".join(parts)
+
+
+def _describe(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'UnknownError')}: {details.get('Message', '')}"
+    return f"{type(error).__name__}: {error}"
