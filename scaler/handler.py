@@ -1,0 +1,116 @@
+"""The scaler Lambda: read the parameters, the queue and the running tasks, decide, start tasks.
+
+Entry point ``scaler.handler.handler``, run on a schedule. Each run reads everything afresh (an
+operator's ``aws ssm put-parameter`` takes effect at the next run), validates every parameter
+before touching ECS, and logs one JSON line with its inputs, decision and outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from scaler.clients import Clients, default_clients
+from scaler.launcher import LaunchResult, LaunchSpec, start_tasks, started_by
+from scaler.parameters import SSM_PATH_ENV, ParameterError, parse_parameters, parse_ssm_path
+from scaler.policy import ScalingInputs, decide
+from scaler.queue import read_queue_depth
+from scaler.ssm import read_parameters
+from scaler.tasks import count_running_tasks
+
+logger = logging.getLogger(__name__)
+
+# Lambda's Python runtime leaves the root logger at WARNING; the per-run line is the scaler's
+# record of what it did, so the package logs at INFO unless someone chose a level for it.
+_package_logger = logging.getLogger("scaler")
+if _package_logger.level == logging.NOTSET:
+    _package_logger.setLevel(logging.INFO)
+
+
+class ScalerResult(TypedDict):
+    """What one run saw, decided and did (also the fields of its log line)."""
+
+    enabled: bool
+    visible: int
+    in_flight: int
+    running: int
+    """Tasks with desired status RUNNING before this run, starting ones included."""
+    max_tasks: int
+    max_tasks_per_run: int
+    messages_per_task: int
+    needed: int
+    """Tasks the backlog called for, before the max-tasks and per-run limits."""
+    requested: int
+    """Tasks the policy decided to start."""
+    limited_by: str
+    started: int
+    """Tasks ECS accepted (RunTask ``tasks``); never counts its ``failures``."""
+    failures: list[str]
+    run_task_calls: int
+
+
+def handler(event: Mapping[str, Any], context: object) -> ScalerResult:
+    """Lambda entry point. The event (from the schedule) carries nothing the scaler needs."""
+    return run_scaler(default_clients(), os.environ.get(SSM_PATH_ENV))
+
+
+def run_scaler(clients: Clients, ssm_path: str | None) -> ScalerResult:
+    """One scaler run against ``clients``; raises ParameterError, having done nothing, when a
+    parameter is missing or malformed."""
+    try:
+        path = parse_ssm_path(ssm_path)
+        params = parse_parameters(read_parameters(clients.ssm, path), path)
+    except ParameterError as error:
+        logger.error(
+            json.dumps({"event": "scaler_run", "error": str(error), "at_fault": error.names})
+        )
+        raise
+
+    depth = read_queue_depth(clients.sqs, params.queue_url)
+    running = count_running_tasks(clients.ecs, params.cluster, params.task_family)
+    decision = decide(
+        ScalingInputs(
+            enabled=params.enabled,
+            visible=depth.visible,
+            in_flight=depth.in_flight,
+            running=running,
+            max_tasks=params.max_tasks,
+            max_tasks_per_run=params.max_tasks_per_run,
+            messages_per_task=params.messages_per_task,
+        )
+    )
+    launch = LaunchResult()
+    if decision.start:
+        spec = LaunchSpec(
+            cluster=params.cluster,
+            task_definition_arn=params.task_definition_arn,
+            capacity=params.capacity,
+            subnets=params.subnets,
+            security_groups=params.security_groups,
+            assign_public_ip=params.assign_public_ip,
+            started_by=started_by(path),
+        )
+        launch = start_tasks(clients.ecs, spec, decision.start)
+
+    result = ScalerResult(
+        enabled=params.enabled,
+        visible=depth.visible,
+        in_flight=depth.in_flight,
+        running=running,
+        max_tasks=params.max_tasks,
+        max_tasks_per_run=params.max_tasks_per_run,
+        messages_per_task=params.messages_per_task,
+        needed=decision.needed,
+        requested=decision.start,
+        limited_by=decision.limit.value,
+        started=launch.started,
+        failures=launch.failures,
+        run_task_calls=launch.calls,
+    )
+    # One line per run; WARNING when something failed, so a log filter or alarm can pick it out.
+    level = logging.WARNING if launch.failures else logging.INFO
+    logger.log(level, json.dumps({"event": "scaler_run", **result}))
+    return result
