@@ -1,0 +1,17 @@
+"""The destination layout of the contract: outputs and logs per source key."""
+
+from __future__ import annotations
+
+from worker.layout import Outcome, log_key, output_key
+
+
+def test_output_and_logs_under_the_prefix() -> None:
+    key = "ecsproc/a b+é.jpg"
+    assert output_key("processed", key) == "processed/ecsproc/a b+é.jpg"
+    assert log_key("processed", key, Outcome.SUCCESS) == "processed/logs/ecsproc/a b+é.jpg.success"
+    assert log_key("processed", key, Outcome.FAILED) == "processed/logs/ecsproc/a b+é.jpg.failed"
+
+
+def test_empty_prefix_has_no_leading_slash() -> None:
+    assert output_key("", "x.jpg") == "x.jpg"
+    assert log_key("", "x.jpg", Outcome.FAILED) == "logs/x.jpg.failed"
