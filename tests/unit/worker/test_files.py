@@ -1,0 +1,193 @@
+"""One file, GET to log, against a stubbed S3: outcomes, exact requests, transient errors."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+from PIL import Image
+
+from tests.support import images
+from worker.config import WorkerConfig
+from worker.env import ResizeMode
+from worker.events import FileRecord
+from worker.files import FileProcessor, FileStatus
+from worker.imaging import ResizeSpec
+
+RECORD = FileRecord("src", "ecsproc/a b.jpg")
+CONFIG = WorkerConfig(
+    queue_url="q",
+    dest_bucket="dst",
+    dest_prefix="processed",
+    resize=ResizeSpec((32, 24), ResizeMode.CROP, 85),
+    idle_seconds=1,
+    concurrency=1,
+    ssm_path=None,
+)
+OUTPUT_KEY = "processed/ecsproc/a b.jpg"
+SUCCESS_LOG = "processed/logs/ecsproc/a b.jpg.success"
+FAILED_LOG = "processed/logs/ecsproc/a b.jpg.failed"
+
+
+@pytest.fixture
+def s3() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        # Every response queued was asked for: exactly the requests expected, no more, no fewer.
+        stubber.assert_no_pending_responses()
+
+
+def processor(client: Any, **options: Any) -> FileProcessor:
+    return FileProcessor(client, CONFIG, threading.Semaphore(1), **options)
+
+
+def expect_get(stubber: Stubber, data: bytes) -> None:
+    stubber.add_response(
+        "get_object",
+        {
+            "Body": StreamingBody(io.BytesIO(data), len(data)),
+            "ContentLength": len(data),
+            "ETag": '"abc"',
+        },
+        {"Bucket": "src", "Key": RECORD.key},
+    )
+
+
+def expect_put(stubber: Stubber, key: str, content_type: str) -> None:
+    stubber.add_response(
+        "put_object",
+        {"ETag": '"x"'},
+        {"Bucket": "dst", "Key": key, "Body": ANY, "ContentType": content_type},
+    )
+
+
+def test_success_is_one_get_then_the_output_then_its_log(s3: tuple[Any, Stubber]) -> None:
+    client, stubber = s3
+    expect_get(stubber, images.jpeg())
+    expect_put(stubber, OUTPUT_KEY, "image/jpeg")
+    expect_put(stubber, SUCCESS_LOG, "application/json")
+    result = processor(client).handle(RECORD, "m-1")
+    assert result.status is FileStatus.SUCCESS
+    assert result.recorded
+
+
+def test_the_log_and_output_are_what_the_contract_says(s3: tuple[Any, Stubber]) -> None:
+    # GIVEN a wrapped put_object that keeps what is written
+    client, stubber = s3
+    written: dict[str, bytes] = {}
+    expect_get(stubber, images.jpeg(orientation=images.Orientation.ROTATED_270_CW))
+    expect_put(stubber, OUTPUT_KEY, "image/jpeg")
+    expect_put(stubber, SUCCESS_LOG, "application/json")
+    real_put = client.put_object
+
+    def keeping_put(**kwargs: Any) -> Any:
+        written[kwargs["Key"]] = kwargs["Body"]
+        return real_put(**kwargs)
+
+    client.put_object = keeping_put
+    processor(client).handle(RECORD, "m-1")
+    # THEN the output is the target size and the log tells how it was made
+    assert Image.open(io.BytesIO(written[OUTPUT_KEY])).size == (32, 24)
+    log = json.loads(written[SUCCESS_LOG])
+    assert log["outcome"] == "success"
+    assert log["message_id"] == "m-1"
+    assert log["source"] == {"bucket": "src", "key": RECORD.key, "etag": '"abc"', "bytes": ANY}
+    assert log["output"]["key"] == OUTPUT_KEY
+    assert log["output"]["exif_orientation"] == 6
+    assert log["settings"] == {"target_size": "32x24", "resize_mode": "crop", "jpeg_quality": 85}
+    assert "error" not in log
+
+
+@pytest.mark.parametrize("name", sorted(images.BAD_FILES))
+def test_a_bad_file_is_recorded_as_failed_with_its_reason(
+    s3: tuple[Any, Stubber], name: str
+) -> None:
+    client, stubber = s3
+    expect_get(stubber, images.BAD_FILES[name]())
+    expect_put(stubber, FAILED_LOG, "application/json")
+    bomb = name == "bomb.png"
+    with pytest.warns(Image.DecompressionBombWarning) if bomb else contextlib.nullcontext():
+        result = processor(client).handle(RECORD, "m-1")
+    assert result.status is FileStatus.FAILED
+    assert result.recorded
+
+
+@pytest.mark.parametrize("code", ["NoSuchKey", "NoSuchBucket"])
+def test_a_vanished_object_is_recorded_as_failed(s3: tuple[Any, Stubber], code: str) -> None:
+    client, stubber = s3
+    stubber.add_client_error("get_object", code, http_status_code=404)
+    expect_put(stubber, FAILED_LOG, "application/json")
+    result = processor(client).handle(RECORD, "m-1")
+    assert result.status is FileStatus.FAILED
+    assert "object-gone" in result.detail
+
+
+def test_an_object_over_the_size_limit_is_refused_unread(s3: tuple[Any, Stubber]) -> None:
+    client, stubber = s3
+    expect_get(stubber, images.jpeg())
+    expect_put(stubber, FAILED_LOG, "application/json")
+    result = processor(client, max_source_bytes=100).handle(RECORD, "m-1")
+    assert result.status is FileStatus.FAILED
+    assert result.detail.startswith("too-large")
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("SlowDown", 503), ("InternalError", 500), ("AccessDenied", 403), ("RequestTimeout", 400)],
+)
+def test_a_source_that_cannot_be_read_now_is_retried_not_recorded(
+    s3: tuple[Any, Stubber], code: str, status: int
+) -> None:
+    client, stubber = s3
+    stubber.add_client_error("get_object", code, http_status_code=status)
+    result = processor(client).handle(RECORD, "m-1")
+    assert result.status is FileStatus.RETRY
+    assert not result.recorded
+    assert code in result.detail
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("SlowDown", 503), ("InternalError", 500), ("AccessDenied", 403), ("NoSuchBucket", 404)],
+)
+def test_a_destination_not_writable_is_retried(
+    s3: tuple[Any, Stubber], code: str, status: int
+) -> None:
+    client, stubber = s3
+    expect_get(stubber, images.jpeg())
+    stubber.add_client_error("put_object", code, http_status_code=status)
+    result = processor(client).handle(RECORD, "m-1")
+    assert result.status is FileStatus.RETRY
+    assert result.detail.startswith("destination not writable")
+
+
+def test_a_failed_log_write_is_retried_too(s3: tuple[Any, Stubber]) -> None:
+    # GIVEN a bad file whose .failed log cannot be written
+    client, stubber = s3
+    expect_get(stubber, images.text_named_jpg())
+    stubber.add_client_error("put_object", "ServiceUnavailable", http_status_code=503)
+    # THEN the failure is not recorded, so the message must stay
+    assert processor(client).handle(RECORD, "m-1").status is FileStatus.RETRY
+
+
+def test_an_unexpected_error_in_the_image_work_is_retried(s3: tuple[Any, Stubber]) -> None:
+    client, stubber = s3
+    expect_get(stubber, images.jpeg())
+
+    def out_of_memory(*args: Any) -> Any:
+        raise MemoryError
+
+    result = processor(client, process=out_of_memory).handle(RECORD, "m-1")
+    assert result.status is FileStatus.RETRY
+    assert "MemoryError" in result.detail

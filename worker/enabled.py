@@ -1,0 +1,56 @@
+"""The operator's off switch: PIPELINE_ENABLED under the stack's SSM path."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+logger = logging.getLogger(__name__)
+
+ENABLED_PARAMETER = "PIPELINE_ENABLED"
+"""`scaler.parameters.Param.ENABLED`, repeated because the worker image ships only `worker/`
+(a unit test keeps the two equal)."""
+ENABLED, DISABLED = "1", "0"
+
+POLL_SECONDS = 10.0
+"""With the receive's long poll (at most 10 s) this stops intake within 20 s of the switch,
+inside the contract's 30 s."""
+
+
+class SwitchError(Exception):
+    """The parameter cannot be read or holds something other than 1 or 0."""
+
+
+class EnabledSwitch:
+    """`<ssm_path>PIPELINE_ENABLED`, read with an injected SSM client at most every POLL_SECONDS."""
+
+    def __init__(self, ssm: Any, ssm_path: str) -> None:
+        self._ssm = ssm
+        self.name = f"{ssm_path}{ENABLED_PARAMETER}"
+        self._enabled = True
+        self._next_poll = float("-inf")
+
+    def read(self) -> bool:
+        """Read the parameter now; raises SwitchError naming the parameter and the problem."""
+        try:
+            value: str = self._ssm.get_parameter(Name=self.name)["Parameter"]["Value"].strip()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            raise SwitchError(f"cannot read SSM parameter {self.name}: {code}") from None
+        except BotoCoreError as error:
+            raise SwitchError(f"cannot read SSM parameter {self.name}: {error}") from None
+        if value not in (ENABLED, DISABLED):
+            raise SwitchError(f"SSM parameter {self.name} is {value!r}: expected 1 or 0")
+        return value == ENABLED
+
+    def enabled(self, now: float) -> bool:
+        """The switch, re-read when a poll is due; a failed read keeps the last known value."""
+        if now >= self._next_poll:
+            self._next_poll = now + POLL_SECONDS
+            try:
+                self._enabled = self.read()
+            except SwitchError as error:
+                logger.warning("%s; keeping %s", error, ENABLED if self._enabled else DISABLED)
+        return self._enabled

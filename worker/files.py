@@ -1,0 +1,197 @@
+"""One file from source object to recorded outcome: GET, process, PUT the output, PUT its log.
+
+Exactly one request of each per file. Every error ends in one of three outcomes: recorded as a
+success, recorded as a permanent failure (the `.failed` log), or left for a retry (nothing
+recorded, so the message must not be deleted).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from worker.config import WorkerConfig
+from worker.events import FileRecord
+from worker.imaging import (
+    OutputFormat,
+    Processed,
+    ResizeSpec,
+    output_format_for,
+    process_image,
+)
+from worker.layout import Outcome, log_key, output_key
+from worker.rejection import FileRejected, Rejection
+
+logger = logging.getLogger(__name__)
+
+OBJECT_GONE_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
+"""The source object (or its bucket) was deleted after the event: retrying cannot bring it back.
+S3 answers 403, not 404, for a missing key when the caller may not list the bucket, so the task
+role needs s3:ListBucket on the source for a deleted object to be recorded rather than retried."""
+
+MAX_SOURCE_BYTES = 512 * 1024 * 1024
+"""Larger objects are refused before their body is read: the largest image under Pillow's pixel
+limit is far smaller, and reading a multi-gigabyte upload would exhaust the task's memory."""
+
+LOG_CONTENT_TYPE = "application/json"
+
+ProcessImage = Callable[[bytes, OutputFormat, ResizeSpec], Processed]
+
+
+class FileStatus(StrEnum):
+    SUCCESS = "success"
+    """Output and `.success` log written."""
+    FAILED = "failed"
+    """The file can never be processed; `.failed` log written."""
+    RETRY = "retry"
+    """Nothing recorded (throttling, 5xx, network, destination not writable): try again later."""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    status: FileStatus
+    detail: str = ""
+    """The error, for FAILED and RETRY."""
+
+    @property
+    def recorded(self) -> bool:
+        return self.status is not FileStatus.RETRY
+
+
+class _Retry(Exception):
+    """Internal: the file must be retried later; the message is the reason."""
+
+
+class FileProcessor:
+    """Processes files with an injected S3 client; `cpu_slots` bounds concurrent image work."""
+
+    def __init__(
+        self,
+        s3: Any,
+        config: WorkerConfig,
+        cpu_slots: threading.Semaphore,
+        process: ProcessImage = process_image,
+        max_source_bytes: int = MAX_SOURCE_BYTES,
+    ) -> None:
+        self._s3 = s3
+        self._config = config
+        self._cpu_slots = cpu_slots
+        self._process = process
+        self._max_source_bytes = max_source_bytes
+
+    def handle(self, record: FileRecord, message_id: str) -> FileResult:
+        started = time.monotonic()
+        result = self._handle(record, message_id)
+        logger.log(
+            logging.WARNING if result.status is FileStatus.RETRY else logging.INFO,
+            "file",
+            extra={
+                "fields": {
+                    "message_id": message_id,
+                    "bucket": record.bucket,
+                    "key": record.key,
+                    "outcome": result.status.value,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    **({"error": result.detail} if result.detail else {}),
+                }
+            },
+        )
+        return result
+
+    def _handle(self, record: FileRecord, message_id: str) -> FileResult:
+        log: dict[str, Any] = {
+            "message_id": message_id,
+            "source": {"bucket": record.bucket, "key": record.key},
+            "settings": {
+                "target_size": "x".join(map(str, self._config.resize.size)),
+                "resize_mode": self._config.resize.mode.value,
+                "jpeg_quality": self._config.resize.jpeg_quality,
+            },
+        }
+        try:
+            data = self._get(record, log)
+            result = self._process_and_store(record, data, log)
+            self._put_log(record, result, log)
+        except _Retry as retry:
+            return FileResult(FileStatus.RETRY, str(retry))
+        return result
+
+    def _get(self, record: FileRecord, log: dict[str, Any]) -> bytes | FileRejected:
+        """The object's bytes, or why it can never be read (a permanent failure to record)."""
+        try:
+            response = self._s3.get_object(Bucket=record.bucket, Key=record.key)
+            size = int(response.get("ContentLength", 0))
+            log["source"].update(etag=response.get("ETag", ""), bytes=size)
+            if size > self._max_source_bytes:
+                response["Body"].close()
+                return FileRejected(
+                    Rejection.TOO_LARGE, f"{size} bytes, over the limit of {self._max_source_bytes}"
+                )
+            data: bytes = response["Body"].read()
+        except ClientError as error:
+            code = _code(error)
+            if code in OBJECT_GONE_CODES:
+                return FileRejected(Rejection.OBJECT_GONE, f"{code}: the source object is gone")
+            raise _Retry(f"source not readable: {code}: {_message(error)}") from None
+        except BotoCoreError as error:
+            raise _Retry(f"source not readable: {error}") from None
+        return data
+
+    def _process_and_store(
+        self, record: FileRecord, data: bytes | FileRejected, log: dict[str, Any]
+    ) -> FileResult:
+        if isinstance(data, FileRejected):
+            return _failed(data, log)
+        output_format = output_format_for(record.key)
+        try:
+            with self._cpu_slots:
+                processed = self._process(data, output_format, self._config.resize)
+        except FileRejected as rejected:
+            return _failed(rejected, log)
+        except Exception as error:  # a fault of this task (memory, a bug), not of the file
+            logger.exception("unexpected error processing %s", record.key)
+            raise _Retry(f"unexpected {type(error).__name__}: {error}") from None
+        key = output_key(self._config.dest_prefix, record.key)
+        self._put(key, processed.data, processed.output_format.content_type)
+        log["output"] = {"bucket": self._config.dest_bucket, "key": key, **processed.facts}
+        return FileResult(FileStatus.SUCCESS)
+
+    def _put_log(self, record: FileRecord, result: FileResult, log: dict[str, Any]) -> None:
+        outcome = Outcome.SUCCESS if result.status is FileStatus.SUCCESS else Outcome.FAILED
+        # Sorted keys and no timings: a redelivered message rewrites a byte-identical log.
+        body = json.dumps({"outcome": outcome.value, **log}, indent=2, sort_keys=True) + "\n"
+        key = log_key(self._config.dest_prefix, record.key, outcome)
+        self._put(key, body.encode(), LOG_CONTENT_TYPE)
+
+    def _put(self, key: str, body: bytes, content_type: str) -> None:
+        try:
+            self._s3.put_object(
+                Bucket=self._config.dest_bucket, Key=key, Body=body, ContentType=content_type
+            )
+        except ClientError as error:
+            # AccessDenied or NoSuchBucket here is the destination's problem, not the file's:
+            # the file must wait until the destination is writable again.
+            raise _Retry(f"destination not writable: {_code(error)}: {_message(error)}") from None
+        except BotoCoreError as error:
+            raise _Retry(f"destination not writable: {error}") from None
+
+
+def _failed(rejected: FileRejected, log: dict[str, Any]) -> FileResult:
+    log["error"] = {"reason": rejected.reason.value, "detail": rejected.detail}
+    return FileResult(FileStatus.FAILED, str(rejected))
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))

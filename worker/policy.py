@@ -1,0 +1,98 @@
+"""The worker's timing rules, one small object each: when to stop, what to hold, how to back off.
+
+All take the time as an argument, so they are tested without waiting.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from worker.sqs import MAX_VISIBILITY_TIMEOUT_SECONDS, MAX_WAIT_TIME_SECONDS, RECEIVE_MAX_MESSAGES
+
+RECEIVE_WAIT_SECONDS = min(10, MAX_WAIT_TIME_SECONDS)
+"""Long-poll length. Shorter than SQS's 20 s maximum because a SIGTERM can only be acted on
+once the call in flight returns, and the worker must exit well within ECS's 30 s stop timeout."""
+
+
+class IdleShutdown:
+    """Stop once the queue has given nothing for `seconds` and nothing is in hand."""
+
+    def __init__(self, seconds: float, now: float) -> None:
+        self.seconds = seconds
+        self._last_message_at = now
+
+    def saw_messages(self, now: float) -> None:
+        self._last_message_at = now
+
+    def remaining(self, now: float) -> float:
+        return max(0.0, self._last_message_at + self.seconds - now)
+
+    def expired(self, now: float, held: int) -> bool:
+        return held == 0 and self.remaining(now) <= 0
+
+    def wait_seconds(self, now: float, held: int) -> int:
+        """How long the next receive may long-poll: never past the idle deadline while idle."""
+        if held:
+            return RECEIVE_WAIT_SECONDS
+        return max(0, min(RECEIVE_WAIT_SECONDS, math.ceil(self.remaining(now))))
+
+
+VISIBILITY_SAFETY = 0.5
+"""Hold only what the task can finish in half the visibility timeout (the heartbeat covers the
+rest, but a crash then costs at most one timeout of delay for what was held)."""
+
+
+class Prefetch:
+    """How many messages the task may hold: enough to keep every worker busy while the next
+    batch is received, never more than it can finish within the visibility timeout."""
+
+    def __init__(self, concurrency: int, visibility_timeout: float) -> None:
+        self.concurrency = concurrency
+        self.visibility_timeout = visibility_timeout
+        self._seconds_per_message: float | None = None
+
+    SMOOTHING = 0.2
+    """Weight of the newest sample in the moving average of a message's processing time."""
+
+    def observe(self, seconds: float) -> None:
+        """Record how long one message took to process (excluding time it waited to start)."""
+        if self._seconds_per_message is None:
+            self._seconds_per_message = seconds
+        else:
+            self._seconds_per_message += self.SMOOTHING * (seconds - self._seconds_per_message)
+
+    def limit(self) -> int:
+        # One receive batch beyond two per worker: workers never wait for a receive, and
+        # receives can always ask for a full batch of ten.
+        most = 2 * self.concurrency + RECEIVE_MAX_MESSAGES
+        if not self._seconds_per_message:
+            return most
+        finishable = math.floor(
+            VISIBILITY_SAFETY
+            * self.visibility_timeout
+            * self.concurrency
+            / self._seconds_per_message
+        )
+        return max(self.concurrency, min(most, finishable))
+
+    def to_receive(self, held: int) -> int:
+        """How many messages to ask for now (0: wait for some in hand to finish)."""
+        room = self.limit() - held
+        if room >= RECEIVE_MAX_MESSAGES or (room > 0 and held <= self.concurrency):
+            return min(RECEIVE_MAX_MESSAGES, room)
+        return 0
+
+
+BACKOFF_BASE_SECONDS = 10
+BACKOFF_MAX_SECONDS = 15 * 60
+
+
+def backoff_seconds(receive_count: int, rng: random.Random) -> int:
+    """Visibility timeout for a message that failed transiently on its `receive_count`th receipt.
+
+    Exponential with full jitter (spreads the retries of many messages that failed together,
+    e.g. during S3 throttling), capped well under the 12 h visibility limit.
+    """
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, receive_count - 1))
+    return min(MAX_VISIBILITY_TIMEOUT_SECONDS, max(1, round(rng.uniform(ceiling / 2, ceiling))))
