@@ -10,6 +10,7 @@ the local pipeline passes strings.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -129,3 +130,23 @@ def worker_environment(
         Env.SSM_PATH: ssm_path,
         **(extra or {}),
     }
+
+
+def upload_command(
+    bucket: str,
+    prefix: str,
+    suffix: str,
+    *,
+    source_dir: str = "./images",
+    endpoint_url: str | None = None,
+) -> str:
+    """A ready-to-paste ``aws s3 cp`` that uploads a directory's matching files under the prefix.
+
+    The include filter is the notification's suffix, so every file it uploads becomes one message.
+    """
+    command = ["aws", "s3", "cp", source_dir, f"s3://{bucket}/{prefix}", "--recursive"]
+    if suffix:
+        command += ["--exclude", "*", "--include", f"*{suffix}"]
+    if endpoint_url is not None:
+        command += ["--endpoint-url", endpoint_url]
+    return shlex.join(command)

@@ -1,0 +1,340 @@
+"""Worker tasks: the cluster, the task definition and its roles, the network, the SSM parameters.
+
+The SSM parameters are what the scaler reads on every run, so they are written here, next to the
+task definition and network they describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import pulumi
+import pulumi_aws as aws
+
+import pipeline_spec
+from components.config import ConfigError, CpuArchitecture
+from components.iam import ECS_TASKS_SERVICE, Account, allow, document, service_role
+from scaler.parameters import Param
+
+LOG_STREAM_PREFIX: Final = "worker"
+HTTPS_PORT: Final = 443
+"""Workers only call AWS APIs (SQS, S3, SSM, ECR, Logs), all over HTTPS."""
+
+
+@dataclass(frozen=True)
+class WorkerTasksArgs:
+    account: Account
+    """Where the stack runs, for ARNs."""
+    cluster_name: str
+    task_family: str
+    log_group_name: str
+    log_retention_days: int
+    container_insights: bool
+    """Per-task CloudWatch metrics (billed as custom metrics)."""
+    ssm_path: str
+    """The stack's parameter path, with its trailing ``/``."""
+    image_digest: pulumi.Input[str]
+    """The image the worker container runs, pinned by digest."""
+    repository_arn: pulumi.Input[str]
+    cpu: int
+    memory: int
+    cpu_architecture: CpuArchitecture
+    capacity: str
+    """FARGATE or FARGATE_SPOT."""
+    queue_url: pulumi.Input[str]
+    queue_arn: pulumi.Input[str]
+    source_bucket_arn: pulumi.Input[str]
+    source_prefix: str
+    dest_bucket_name: pulumi.Input[str]
+    dest_bucket_arn: pulumi.Input[str]
+    dest_prefix: str
+    target_size: str
+    resize_mode: str
+    subnet_ids: tuple[str, ...]
+    """Empty: the default VPC's default subnets."""
+    security_group_ids: tuple[str, ...]
+    """Empty: a created egress-only group."""
+    assign_public_ip: bool
+    enabled: bool
+    max_tasks: int
+    max_tasks_per_run: int
+    messages_per_task: int
+
+
+class WorkerTasks(pulumi.ComponentResource):
+    """Everything a scaler needs to start a worker task, and the parameters telling it how."""
+
+    cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    """With its revision, as PIPELINE_ECS_TASK_DEFINITION holds it."""
+    execution_role_arn: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    subnet_ids: pulumi.Output[list[str]]
+    security_group_ids: pulumi.Output[list[str]]
+
+    def __init__(
+        self, name: str, args: WorkerTasksArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("fargate-pipeline:index:WorkerTasks", name, None, opts)
+        self._name = name
+        self._args = args
+        cluster = self._create_cluster()
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=args.log_group_name,
+            retention_in_days=args.log_retention_days,
+            opts=self._child(),
+        )
+        execution_role, execution_policy = service_role(
+            f"{name}-execution-role",
+            service=ECS_TASKS_SERVICE,
+            description="Pulls the worker image and writes its logs",
+            account_id=args.account.account_id,
+            policy=self._execution_policy(log_group.arn),
+            parent=self,
+        )
+        task_role, task_policy = service_role(
+            f"{name}-task-role",
+            service=ECS_TASKS_SERVICE,
+            description="What the worker may do: drain the queue, read uploads, write outputs",
+            account_id=args.account.account_id,
+            policy=self._task_policy(),
+            parent=self,
+        )
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=args.task_family,
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture.value
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=self._container_definitions(log_group.name),
+            # A task started from this revision finds its roles' policies in place.
+            opts=self._child(depends_on=[execution_policy, task_policy]),
+        )
+        subnet_ids, security_group_ids = self._network()
+        self.cluster_name = cluster.name
+        self.cluster_arn = cluster.arn
+        self.task_definition_arn = task_definition.arn
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.log_group_name = log_group.name
+        self.subnet_ids = subnet_ids
+        self.security_group_ids = security_group_ids
+        self._create_parameters()
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "task_definition_arn": self.task_definition_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "task_role_arn": self.task_role_arn,
+                "log_group_name": self.log_group_name,
+                "subnet_ids": self.subnet_ids,
+                "security_group_ids": self.security_group_ids,
+            }
+        )
+
+    def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+
+    def _create_cluster(self) -> aws.ecs.Cluster:
+        args = self._args
+        cluster = aws.ecs.Cluster(
+            f"{self._name}-cluster",
+            name=args.cluster_name,
+            settings=[
+                aws.ecs.ClusterSettingArgs(
+                    name="containerInsights",
+                    value="enabled" if args.container_insights else "disabled",
+                )
+            ],
+            opts=self._child(),
+        )
+        # Both providers, so flipping useFargateSpot only changes the strategy the scaler asks for.
+        aws.ecs.ClusterCapacityProviders(
+            f"{self._name}-capacity",
+            cluster_name=cluster.name,
+            capacity_providers=[
+                pipeline_spec.CAPACITY_FARGATE,
+                pipeline_spec.CAPACITY_FARGATE_SPOT,
+            ],
+            default_capacity_provider_strategies=[
+                aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                    capacity_provider=args.capacity, weight=1
+                )
+            ],
+            opts=self._child(),
+        )
+        return cluster
+
+    def _execution_policy(self, log_group_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+        args = self._args
+        return document(
+            allow(
+                "PullWorkerImage",
+                ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                [args.repository_arn],
+            ),
+            # GetAuthorizationToken has no resource-level permissions: AWS accepts only "*".
+            allow("LogInToEcr", ["ecr:GetAuthorizationToken"], ["*"]),
+            allow(
+                "WriteWorkerLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [pulumi.Output.concat(log_group_arn, ":*")],
+            ),
+        )
+
+    def _task_policy(self) -> pulumi.Output[str]:
+        args = self._args
+        dest_root = f"{args.dest_prefix}/" if args.dest_prefix else ""
+        return document(
+            # GetQueueAttributes: the worker reads the visibility timeout at start, which is
+            # also how it tells a missing queue from an empty one.
+            allow(
+                "DrainQueue",
+                [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                ],
+                [args.queue_arn],
+            ),
+            allow(
+                "ReadUploads",
+                ["s3:GetObject"],
+                [pulumi.Output.concat(args.source_bucket_arn, "/", args.source_prefix, "*")],
+            ),
+            # Without ListBucket S3 answers a deleted upload with 403 instead of 404, and the
+            # worker would retry it into the DLQ instead of recording it as gone. No s3:prefix
+            # condition: GetObject's request carries no prefix, so one would never match.
+            allow("SeeDeletedUploads", ["s3:ListBucket"], [args.source_bucket_arn]),
+            allow(
+                "WriteOutputs",
+                ["s3:PutObject"],
+                [pulumi.Output.concat(args.dest_bucket_arn, "/", dest_root, "*")],
+            ),
+            allow(
+                "ReadPipelineSwitch",
+                ["ssm:GetParameter"],
+                [args.account.arn("ssm", f"parameter{args.ssm_path}{Param.ENABLED.value}")],
+            ),
+        )
+
+    def _container_definitions(self, log_group_name: pulumi.Output[str]) -> pulumi.Output[str]:
+        args = self._args
+        environment = pipeline_spec.worker_environment(
+            queue_url=pulumi.Output.from_input(args.queue_url),
+            dest_bucket=pulumi.Output.from_input(args.dest_bucket_name),
+            dest_prefix=pulumi.Output.from_input(args.dest_prefix),
+            target_size=pulumi.Output.from_input(args.target_size),
+            resize_mode=pulumi.Output.from_input(args.resize_mode),
+            ssm_path=pulumi.Output.from_input(args.ssm_path),
+        )
+        container = {
+            "name": pipeline_spec.WORKER_CONTAINER_NAME,
+            "image": args.image_digest,
+            "essential": True,
+            "stopTimeout": pipeline_spec.WORKER_STOP_TIMEOUT_SECONDS,
+            "environment": [
+                {"name": name.value, "value": value} for name, value in sorted(environment.items())
+            ],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": log_group_name,
+                    "awslogs-region": args.account.region,
+                    "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+                },
+            },
+        }
+        return pulumi.Output.json_dumps([container])
+
+    def _network(self) -> tuple[pulumi.Output[list[str]], pulumi.Output[list[str]]]:
+        args = self._args
+        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        if args.subnet_ids:
+            subnet_ids = pulumi.Output.from_input(list(args.subnet_ids))
+            vpc_id = aws.ec2.get_subnet_output(id=args.subnet_ids[0], opts=invoke_opts).vpc_id
+        else:
+            vpc_id = aws.ec2.get_vpc_output(default=True, opts=invoke_opts).id
+            subnet_ids = aws.ec2.get_subnets_output(
+                filters=vpc_id.apply(_default_subnets_filter), opts=invoke_opts
+            ).ids.apply(_require_subnets)
+        if args.security_group_ids:
+            return subnet_ids, pulumi.Output.from_input(list(args.security_group_ids))
+        group = aws.ec2.SecurityGroup(
+            f"{self._name}-security-group",
+            description="fargate-pipeline workers: HTTPS out to AWS APIs, nothing in",
+            vpc_id=vpc_id,
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="HTTPS to AWS APIs",
+                    protocol="tcp",
+                    from_port=HTTPS_PORT,
+                    to_port=HTTPS_PORT,
+                    cidr_blocks=["0.0.0.0/0"],
+                    ipv6_cidr_blocks=["::/0"],
+                )
+            ],
+            opts=self._child(),
+        )
+        return subnet_ids, group.id.apply(lambda group_id: [group_id])
+
+    def _create_parameters(self) -> None:
+        args = self._args
+
+        def text(value: pulumi.Input[str]) -> pulumi.Output[str]:
+            return pulumi.Output.from_input(value)
+
+        parameters = pipeline_spec.ssm_parameters(
+            queue_url=text(args.queue_url),
+            cluster_name=self.cluster_name,
+            container_name=text(pipeline_spec.WORKER_CONTAINER_NAME),
+            task_definition_arn=self.task_definition_arn,
+            security_group_ids=self.security_group_ids.apply(",".join),
+            subnet_ids=self.subnet_ids.apply(",".join),
+            dest_bucket=text(args.dest_bucket_name),
+            dest_prefix=text(args.dest_prefix),
+            enabled=text(pipeline_spec.flag(args.enabled)),
+            max_tasks=text(str(args.max_tasks)),
+            max_tasks_per_run=text(str(args.max_tasks_per_run)),
+            messages_per_task=text(str(args.messages_per_task)),
+            assign_public_ip=text(pipeline_spec.flag(args.assign_public_ip)),
+            capacity=text(args.capacity),
+        )
+        for param, value in parameters.items():
+            aws.ssm.Parameter(
+                f"{self._name}-{param.value.lower().replace('_', '-')}",
+                name=f"{args.ssm_path}{param.value}",
+                type="String",
+                value=value,
+                description=f"fargate-pipeline: {param.value} (from stack config)",
+                opts=self._child(),
+            )
+
+
+def _default_subnets_filter(vpc_id: str) -> list[aws.ec2.GetSubnetsFilterArgs]:
+    return [
+        aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc_id]),
+        aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
+    ]
+
+
+def _require_subnets(subnet_ids: list[str]) -> list[str]:
+    if not subnet_ids:
+        raise ConfigError(
+            "The default VPC has no default subnets: set fargate-pipeline:subnetIds to the "
+            "subnets worker tasks should run in."
+        )
+    return subnet_ids

@@ -1,0 +1,34 @@
+"""Program runs shared by the infra tests: each config runs once per test process."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.infra.mocks import AwsMocks
+from tests.unit.infra.program import StackRun, run_program, stack_config
+
+BYO_SOURCE = "my-raw-images"
+BYO_DEST = "my-training-data"
+BYO_QUEUE = "my-raw-images-events"
+
+
+def byo_mocks() -> AwsMocks:
+    """An account that already holds the user's buckets and queue."""
+    return AwsMocks(
+        existing_buckets=frozenset({BYO_SOURCE, BYO_DEST}), existing_queues=frozenset({BYO_QUEUE})
+    )
+
+
+@pytest.fixture(scope="session")
+def default_run() -> StackRun:
+    """The example stack (Pulumi.dev.yaml: only aws:region set), everything created."""
+    return run_program(stack_config())
+
+
+@pytest.fixture(scope="session")
+def byo_run() -> StackRun:
+    """The user's own buckets and queue."""
+    return run_program(
+        stack_config({"sourceBucket": BYO_SOURCE, "destBucket": BYO_DEST, "queueName": BYO_QUEUE}),
+        mocks=byo_mocks(),
+    )

@@ -1,0 +1,87 @@
+"""The worker image's content tag and the files the stack ships."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.config import CpuArchitecture
+from components.sources import content_hash, source_files
+from components.worker_image import image_tag
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> Path:
+    """GIVEN a build context with a Dockerfile and a package."""
+    root = tmp_path / "worker"
+    (root / "pkg").mkdir(parents=True)
+    (root / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "main.py").write_text("print('hi')\n")
+    return root
+
+
+def test_unchanged_content_keeps_its_tag(context: Path) -> None:
+    assert image_tag(context, CpuArchitecture.X86_64) == image_tag(context, CpuArchitecture.X86_64)
+
+
+def test_bytecode_caches_do_not_change_the_tag(context: Path) -> None:
+    before = content_hash(context)
+    (context / "pkg" / "__pycache__").mkdir()
+    (context / "pkg" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\x00cache")
+    (context / "stray.pyc").write_bytes(b"\x00")
+
+    assert content_hash(context) == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda root: (root / "pkg" / "main.py").write_text("print('bye')\n"),
+        lambda root: (root / "pkg" / "main.py").rename(root / "pkg" / "entry.py"),
+        lambda root: (root / "pkg" / "extra.py").write_text(""),
+        lambda root: (root / "Dockerfile").write_text("FROM python:3.12-slim\n"),
+    ],
+    ids=["edit", "rename", "add", "dockerfile"],
+)
+def test_any_change_to_the_context_gives_a_new_tag(context: Path, change: object) -> None:
+    before = image_tag(context, CpuArchitecture.X86_64)
+    change(context)  # type: ignore[operator]
+
+    assert image_tag(context, CpuArchitecture.X86_64) != before
+
+
+def test_moving_bytes_between_files_changes_the_hash(tmp_path: Path) -> None:
+    # "ab" + "" and "a" + "b" must not hash alike.
+    first, second = tmp_path / "one", tmp_path / "two"
+    for root, (a, b) in ((first, ("ab", "")), (second, ("a", "b"))):
+        root.mkdir()
+        (root / "a").write_text(a)
+        (root / "b").write_text(b)
+
+    assert content_hash(first) != content_hash(second)
+
+
+def test_each_architecture_gets_its_own_tag(context: Path) -> None:
+    # Tags are immutable: the arm64 build must not try to reuse the amd64 build's tag.
+    x86, arm = (image_tag(context, arch) for arch in CpuArchitecture)
+
+    assert x86.startswith("amd64-")
+    assert arm.startswith("arm64-")
+    assert x86.split("-")[1] == arm.split("-")[1]
+
+
+def test_tag_is_a_valid_docker_tag(context: Path) -> None:
+    tag = image_tag(context, CpuArchitecture.ARM64)
+
+    assert len(tag) <= 128
+    assert tag.replace("-", "").isalnum()
+
+
+def test_source_files_are_sorted_and_skip_caches(context: Path) -> None:
+    (context / "pkg" / "__pycache__").mkdir()
+    (context / "pkg" / "__pycache__" / "x.py").write_text("")
+
+    files = [path.relative_to(context).as_posix() for path in source_files(context, "*.py")]
+    assert files == ["pkg/__init__.py", "pkg/main.py"]
