@@ -31,9 +31,11 @@ Consequences, each tested as a property:
 - at least one when there is backlog and nothing runs (scale from zero), as long as ``M, P >= 1``;
 - with ``k = 1`` never more than the original AWS sample, ``min(V, M - R, P)`` (its ``P`` is 10).
 
-``k`` trades latency for cost: ``k = 1`` starts a task per waiting file (the original sample's
+``k`` trades speed against cost. ``k = 1`` starts a task per waiting file (the original sample's
 behaviour), so ten small files start ten tasks that each bill Fargate's one-minute minimum for a
-second of work. Choose ``k`` so one task has one to two minutes of work (see the README).
+second of work. Each task also pays about 50 s of billed start-up and idle drain, so give each
+about 80 s of work: ``k = 80 s / seconds per file x files a task processes at once``. Smaller ``k``
+drains a burst sooner for a bigger bill; ``bench.scaling_compare`` measures the trade.
 """
 
 from __future__ import annotations
