@@ -24,10 +24,11 @@ class SwitchError(Exception):
 
 
 class EnabledSwitch:
-    """`<ssm_path>PIPELINE_ENABLED`, read with an injected SSM client at most every POLL_SECONDS."""
+    """`<ssm_path>PIPELINE_ENABLED`, read with an injected SSM client at most every poll."""
 
-    def __init__(self, ssm: Any, ssm_path: str) -> None:
+    def __init__(self, ssm: Any, ssm_path: str, poll_seconds: float = POLL_SECONDS) -> None:
         self._ssm = ssm
+        self._poll_seconds = poll_seconds
         self.name = f"{ssm_path}{ENABLED_PARAMETER}"
         self._enabled = True
         self._next_poll = float("-inf")
@@ -48,7 +49,7 @@ class EnabledSwitch:
     def enabled(self, now: float) -> bool:
         """The switch, re-read when a poll is due; a failed read keeps the last known value."""
         if now >= self._next_poll:
-            self._next_poll = now + POLL_SECONDS
+            self._next_poll = now + self._poll_seconds
             try:
                 self._enabled = self.read()
             except SwitchError as error:

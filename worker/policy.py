@@ -32,10 +32,10 @@ class IdleShutdown:
         return held == 0 and self.remaining(now) <= 0
 
     def wait_seconds(self, now: float, held: int) -> int:
-        """How long the next receive may long-poll: never past the idle deadline while idle."""
-        if held:
-            return RECEIVE_WAIT_SECONDS
-        return max(0, min(RECEIVE_WAIT_SECONDS, math.ceil(self.remaining(now))))
+        """How long the next receive may long-poll: never much past the idle deadline, so the
+        worker stops on time; at least a second while files are in hand, so it never spins."""
+        wait = min(RECEIVE_WAIT_SECONDS, math.ceil(self.remaining(now)))
+        return max(1, wait) if held else max(0, wait)
 
 
 VISIBILITY_SAFETY = 0.5

@@ -31,8 +31,9 @@ def test_receive_never_long_polls_past_the_idle_deadline() -> None:
     assert idle.wait_seconds(0.0, held=0) == 3
     assert idle.wait_seconds(2.5, held=0) == 1
     assert idle.wait_seconds(9.0, held=0) == 0
-    # With files in hand the worker is not about to stop: poll the full length.
-    assert idle.wait_seconds(9.0, held=2) == RECEIVE_WAIT_SECONDS
+    assert IdleShutdown(60, now=0.0).wait_seconds(0.0, held=0) == RECEIVE_WAIT_SECONDS
+    # With files in hand it keeps polling, a second at a time once the deadline has passed.
+    assert idle.wait_seconds(9.0, held=2) == 1
 
 
 def test_prefetch_asks_for_full_batches_until_it_has_a_batch_beyond_two_per_worker() -> None:

@@ -1,0 +1,191 @@
+"""A moto server per test process, and per test its own buckets and queue on it.
+
+The worker is exercised two ways: as a real `python -m worker` process (signals, exit codes, the
+environment contract), and in-process with real boto3 clients against the same server where a
+test must wrap a client or slow a file down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.support.worker_messages import s3_event
+from worker.config import WorkerConfig
+from worker.env import Env, ResizeMode
+from worker.files import FileProcessor, ProcessImage
+from worker.imaging import ResizeSpec, process_image
+from worker.loop import Worker
+from worker.sqs import Queue
+
+REPO = Path(__file__).resolve().parents[3]
+REGION = "us-east-1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+PROCESS_TIMEOUT_SECONDS = 60
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def client(endpoint: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@dataclass
+class Pipeline:
+    """One test's source and destination buckets and queue."""
+
+    endpoint: str
+    s3: Any
+    sqs: Any
+    ssm: Any
+    source: str
+    dest: str
+    queue_url: str
+    ssm_path: str
+
+    def upload(self, key: str, data: bytes, *, notify: bool = True) -> None:
+        self.s3.put_object(Bucket=self.source, Key=key, Body=data)
+        if notify:
+            self.send(s3_event((self.source, key)))
+
+    def send(self, body: str) -> None:
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+
+    def dest_objects(self) -> dict[str, bytes]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.dest)
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return {key: self.s3.get_object(Bucket=self.dest, Key=key)["Body"].read() for key in keys}
+
+    def queue_depth(self) -> tuple[int, int]:
+        """(visible, in flight): moto's counts are exact."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return (
+            int(attributes["ApproximateNumberOfMessages"]),
+            int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        )
+
+    def environment(self, **overrides: str) -> dict[str, str]:
+        """What the task definition gives the container, pointed at the emulator."""
+        return {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": REGION,
+            **CREDENTIALS,
+            Env.QUEUE_URL: self.queue_url,
+            Env.DEST_BUCKET: self.dest,
+            Env.IDLE_SECONDS: "1",
+            **overrides,
+        }
+
+    def config(self, **overrides: Any) -> WorkerConfig:
+        settings: dict[str, Any] = {
+            "queue_url": self.queue_url,
+            "dest_bucket": self.dest,
+            "dest_prefix": "processed",
+            "resize": ResizeSpec((224, 224), ResizeMode.STRETCH, 90),
+            "idle_seconds": 1.0,
+            "concurrency": 2,
+            "ssm_path": None,
+        }
+        settings.update(overrides)
+        return WorkerConfig(**settings)
+
+    def worker(
+        self,
+        *,
+        s3: Any = None,
+        sqs: Any = None,
+        process: ProcessImage = process_image,
+        visibility_timeout: int = 30,
+        **options: Any,
+    ) -> Worker:
+        """An in-process worker with real clients (or the test's wrappers of them)."""
+        config = self.config()
+        assert config.concurrency is not None
+        processor = FileProcessor(
+            s3 or self.s3, config, threading.Semaphore(config.concurrency), process
+        )
+        return Worker(
+            Queue(sqs or self.sqs, self.queue_url),
+            processor,
+            concurrency=config.concurrency,
+            visibility_timeout=visibility_timeout,
+            **{"idle_seconds": config.idle_seconds, **options},
+        )
+
+
+PipelineFactory = Callable[..., Pipeline]
+
+
+@pytest.fixture
+def pipeline_factory(endpoint: str) -> PipelineFactory:
+    def make(visibility_timeout: int = 30) -> Pipeline:
+        name = uuid.uuid4().hex[:12]
+        s3, sqs, ssm = client(endpoint, "s3"), client(endpoint, "sqs"), client(endpoint, "ssm")
+        s3.create_bucket(Bucket=f"src-{name}")
+        s3.create_bucket(Bucket=f"dst-{name}")
+        queue_url = sqs.create_queue(
+            QueueName=f"q-{name}", Attributes={"VisibilityTimeout": str(visibility_timeout)}
+        )["QueueUrl"]
+        return Pipeline(
+            endpoint, s3, sqs, ssm, f"src-{name}", f"dst-{name}", queue_url, f"/p-{name}/dev/"
+        )
+
+    return make
+
+
+@pytest.fixture
+def pipeline(pipeline_factory: PipelineFactory) -> Pipeline:
+    return pipeline_factory()
+
+
+def start_worker_process(environment: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "worker"],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_worker_process(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker"],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT_SECONDS,
+        check=False,
+    )

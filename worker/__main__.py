@@ -1,0 +1,122 @@
+"""`python -m worker`: read the environment, check the queue, drain it, exit.
+
+Exit status: 0 after an idle drain, SIGTERM or PIPELINE_ENABLED=0; 2 for missing or malformed
+configuration; 1 when AWS cannot be used (queue missing, no credentials or region, unreachable).
+Each failure at start is one line on stderr, with no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Mapping
+from types import FrameType
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+from PIL import Image
+
+from worker import logs
+from worker.config import ConfigError, WorkerConfig, load_config
+from worker.cpu import task_vcpus
+from worker.enabled import EnabledSwitch, SwitchError
+from worker.files import FileProcessor
+from worker.loop import Worker, file_threads
+from worker.sqs import Queue, QueueUnavailable
+
+logger = logging.getLogger("worker")
+
+EXIT_OK = 0
+EXIT_UNAVAILABLE = 1
+EXIT_CONFIG = 2
+
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 30
+"""Longer than the receive's long poll (10 s), short enough that a stalled transfer is retried."""
+
+
+class StartupError(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def client_config(*, adaptive: bool, connections: int) -> Config:
+    """Botocore retries throttling, 5xx and network errors itself before the worker sees them;
+    S3 uses the adaptive mode, whose client-side rate limiter backs off under SlowDown."""
+    return Config(
+        retries={"mode": "adaptive" if adaptive else "standard", "max_attempts": 5},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        max_pool_connections=connections,
+    )
+
+
+def build_worker(config: WorkerConfig, environ: Mapping[str, str]) -> Worker:
+    """Clients, queue check, off switch and vCPUs: everything `run` needs, or a StartupError."""
+    concurrency = config.concurrency or task_vcpus(environ)
+    connections = file_threads(concurrency) + 2
+    try:
+        session = boto3.session.Session()
+        sqs = session.client("sqs", config=client_config(adaptive=False, connections=4))
+        s3 = session.client("s3", config=client_config(adaptive=True, connections=connections))
+        ssm = session.client("ssm", config=client_config(adaptive=False, connections=2))
+    except BotoCoreError as error:  # NoRegionError, mostly
+        raise StartupError(f"cannot create AWS clients: {error}", EXIT_UNAVAILABLE) from None
+    queue = Queue(sqs, config.queue_url)
+    try:
+        visibility_timeout = queue.visibility_timeout()
+    except QueueUnavailable as error:
+        raise StartupError(str(error), EXIT_UNAVAILABLE) from None
+    switch = None
+    if config.ssm_path is not None:
+        switch = EnabledSwitch(ssm, config.ssm_path)
+        try:
+            switch.read()
+        except SwitchError as error:
+            raise StartupError(str(error), EXIT_UNAVAILABLE) from None
+    processor = FileProcessor(s3, config, threading.Semaphore(concurrency))
+    return Worker(
+        queue,
+        processor,
+        concurrency=concurrency,
+        visibility_timeout=visibility_timeout,
+        idle_seconds=config.idle_seconds,
+        switch=switch,
+    )
+
+
+def _fail(message: str, status: int) -> int:
+    # Plain text on stderr, not a JSON log line: it is read by whoever started the worker.
+    sys.stderr.write(f"worker: {message}\n")
+    return status
+
+
+def main(environ: Mapping[str, str] = os.environ) -> int:
+    logs.configure()
+    # Pillow only warns between its pixel limit and twice it; here the warning is an error (the
+    # decoder also refuses such images itself), and it keeps stderr free of warning text.
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        worker = build_worker(load_config(environ), environ)
+    except ConfigError as error:
+        return _fail(str(error), EXIT_CONFIG)
+    except StartupError as error:
+        return _fail(str(error), error.status)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        worker.request_stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.run()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
