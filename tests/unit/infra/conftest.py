@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+import warnings
+
 import pytest
 
 from tests.unit.infra.mocks import AwsMocks
 from tests.unit.infra.program import StackRun, run_program, stack_config
+
+# pulumi_aws's generated modules warn about their own deprecated resources when they load
+# (lazily, on first use); load the ones the stack uses here, quietly, not inside a test.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    for _module in ("cloudwatch", "ec2", "ecr", "ecs", "iam", "lambda_", "s3", "scheduler", "sqs"):
+        # Any attribute but the introspection ones (__name__, __dict__...) loads a lazy module.
+        hasattr(importlib.import_module(f"pulumi_aws.{_module}"), "__all__")
 
 BYO_SOURCE = "my-raw-images"
 BYO_DEST = "my-training-data"

@@ -1,0 +1,155 @@
+"""The scaler Lambda, its code archive, its log group and its schedule."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components.queue_scaler import (
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    MAX_EVENT_AGE_SECONDS,
+    scaler_timeout_seconds,
+)
+from components.sources import python_package_archive
+from scaler.parameters import SSM_PATH_ENV
+from tests.unit.infra import types as t
+from tests.unit.infra.mocks import physical_name, role_arn
+from tests.unit.infra.program import ROOT, StackRun, run_program, stack_config
+
+SCALER = ROOT / "scaler"
+# What the Lambda runtime provides besides the archive: the standard library and boto3.
+RUNTIME_PACKAGES = {"boto3", "botocore"}
+
+
+def _shipped_sources(package: Path) -> dict[str, Path]:
+    return {
+        f"scaler/{path.relative_to(package).as_posix()}": path
+        for path in package.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+
+
+def test_function_runs_the_handler_on_python_3_13_one_run_at_a_time(
+    default_run: StackRun,
+) -> None:
+    function = default_run.one(t.FUNCTION).inputs
+
+    assert function["runtime"] == "python3.13"
+    assert function["handler"] == "scaler.handler.handler"
+    assert function["role"] == role_arn("scaler-role")
+    assert function["reservedConcurrentExecutions"] == 1
+    assert function["timeout"] == scaler_timeout_seconds(10, 10)
+    assert function["loggingConfig"]["logGroup"] == "/fargate-pipeline/dev/scaler"
+    assert default_run.outputs["scalerFunctionName"] == physical_name("scaler-function")
+
+
+def test_lambda_env_carries_exactly_the_ssm_path(default_run: StackRun) -> None:
+    function = default_run.one(t.FUNCTION).inputs
+
+    assert function["environment"] == {"variables": {SSM_PATH_ENV: "/fargate-pipeline/dev/"}}
+
+
+def test_code_archive_is_every_python_source_of_the_scaler_package(
+    default_run: StackRun,
+) -> None:
+    code = default_run.one(t.FUNCTION).inputs["code"]
+    assert isinstance(code, pulumi.AssetArchive)
+
+    expected = _shipped_sources(SCALER)
+    assert "scaler/__init__.py" in expected
+    assert set(code.assets) == set(expected)
+    for name, asset in code.assets.items():
+        assert isinstance(asset, pulumi.FileAsset)
+        assert Path(asset.path) == expected[name]
+
+
+def test_code_archive_leaves_out_caches_and_other_files(tmp_path: Path) -> None:
+    # GIVEN a package with a bytecode cache, a nested module and a non-Python file
+    package = tmp_path / "scaler"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "sub").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "mod.py").write_text("x = 1\n")
+    (package / "__pycache__" / "mod.cpython-313.py").write_text("")
+    (package / "notes.txt").write_text("not shipped")
+
+    archive = python_package_archive(package)
+
+    assert set(archive.assets) == {"scaler/__init__.py", "scaler/sub/mod.py"}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_scaler_package_needs_nothing_outside_the_archive() -> None:
+    # The archive holds only scaler/: an import of pipeline_spec or worker would fail in Lambda.
+    for path in _shipped_sources(SCALER).values():
+        outside = _imported_modules(path) - set(sys.stdlib_module_names) - RUNTIME_PACKAGES
+        assert outside <= {"scaler", "__future__"}, f"{path.name} imports {outside}"
+
+
+def test_handler_named_in_the_function_exists_when_the_scaler_is_present() -> None:
+    if importlib.util.find_spec("scaler.handler") is None:
+        pytest.skip("scaler/handler.py has not landed yet")
+    module = importlib.import_module("scaler.handler")
+    assert callable(module.handler)
+
+
+def test_failed_or_late_runs_are_dropped_not_retried(default_run: StackRun) -> None:
+    async_config = default_run.one(t.ASYNC_CONFIG).inputs
+    assert async_config["functionName"] == default_run.outputs["scalerFunctionName"]
+    assert async_config["maximumRetryAttempts"] == 0
+    assert async_config["maximumEventAgeInSeconds"] == MAX_EVENT_AGE_SECONDS
+
+    schedule = default_run.one(t.SCHEDULE).inputs
+    assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
+    assert schedule["target"]["retryPolicy"] == {
+        "maximumRetryAttempts": 0,
+        "maximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
+    }
+
+
+def test_schedule_invokes_the_function_with_its_own_role(default_run: StackRun) -> None:
+    schedule = default_run.one(t.SCHEDULE).inputs
+
+    assert schedule["scheduleExpression"] == "rate(2 minutes)"
+    function_name = default_run.outputs["scalerFunctionName"]
+    assert schedule["target"]["arn"].endswith(f":function:{function_name}")
+    assert schedule["target"]["roleArn"] == role_arn("scaler-schedule-role")
+    assert role_arn("scaler-schedule-role") != role_arn("scaler-role")
+
+
+def test_schedule_expression_comes_from_config() -> None:
+    run = run_program(stack_config({"scheduleExpression": "rate(1 minute)"}))
+
+    assert run.one(t.SCHEDULE).inputs["scheduleExpression"] == "rate(1 minute)"
+
+
+@pytest.mark.parametrize(
+    ("max_tasks", "per_run", "timeout"),
+    [(10, 10, 36), (100, 100, 81), (1000, 1000, 540), (100_000, 100_000, 900)],
+)
+def test_timeout_grows_with_the_fan_out_up_to_lambdas_limit(
+    max_tasks: int, per_run: int, timeout: int
+) -> None:
+    assert scaler_timeout_seconds(max_tasks, per_run) == timeout
+    assert scaler_timeout_seconds(max_tasks, per_run) <= LAMBDA_MAX_TIMEOUT_SECONDS
+
+
+def test_large_fleet_gets_a_longer_timeout() -> None:
+    run = run_program(stack_config({"maxTasks": 1000, "maxTasksPerRun": 1000}))
+
+    assert run.one(t.FUNCTION).inputs["timeout"] == 540
