@@ -9,7 +9,9 @@ import pulumi
 
 IGNORED_DIRECTORIES = frozenset({"__pycache__"})
 """Bytecode caches: rewritten by every local run, never part of what is shipped."""
-IGNORED_SUFFIXES = frozenset({".pyc", ".pyo"})
+IGNORED_SUFFIXES = frozenset({".pyc"})
+# Keep these within what worker/.dockerignore leaves out: pulumi-docker rebuilds when a file it
+# sends changes, and a rebuild under an unchanged tag is a push an IMMUTABLE repository refuses.
 
 
 def source_files(root: Path, pattern: str = "*") -> list[Path]:

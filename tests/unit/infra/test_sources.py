@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from components.config import CpuArchitecture
-from components.sources import content_hash, source_files
+from components.sources import IGNORED_DIRECTORIES, IGNORED_SUFFIXES, content_hash, source_files
 from components.worker_image import image_tag
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -85,3 +87,16 @@ def test_source_files_are_sorted_and_skip_caches(context: Path) -> None:
 
     files = [path.relative_to(context).as_posix() for path in source_files(context, "*.py")]
     assert files == ["pkg/__init__.py", "pkg/main.py"]
+
+
+def test_what_the_tag_ignores_docker_ignores_too() -> None:
+    # pulumi-docker rebuilds when a file in the build context changes; if the tag ignored a
+    # file Docker sends, an unchanged tag would be pushed again and IMMUTABLE would refuse it.
+    dockerignore = ROOT / "worker" / ".dockerignore"
+    if not dockerignore.exists():
+        pytest.skip("worker/.dockerignore has not landed yet")
+    patterns = {line.strip() for line in dockerignore.read_text().splitlines()}
+    for directory in IGNORED_DIRECTORIES:
+        assert f"**/{directory}" in patterns
+    for suffix in IGNORED_SUFFIXES:
+        assert f"**/*{suffix}" in patterns
