@@ -68,6 +68,13 @@ class Storage(pulumi.ComponentResource):
         if args.queue_name is None:
             self._create_event_source(source)
         else:
+            if args.source_bucket is None:
+                pulumi.log.warn(
+                    f"queueName {args.queue_name} is set but sourceBucket is not: the stack "
+                    "creates the source bucket without a notification, so uploads reach your "
+                    "queue only once you add one to it (or unset queueName).",
+                    resource=self,
+                )
             existing = aws.sqs.get_queue_output(name=args.queue_name, opts=self._invoke_opts())
             self.queue_url, self.queue_arn = existing.url, existing.arn
             self.dlq_url = pulumi.Output.from_input(None)

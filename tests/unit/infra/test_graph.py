@@ -112,6 +112,8 @@ def test_own_queue_means_no_notification_and_no_queue_policy() -> None:
     graph = _graph(run)
     assert graph[t.BUCKET] == 2
     assert graph[t.QUEUE] == graph[t.QUEUE_POLICY] == graph[t.NOTIFICATION] == 0
+    # nothing feeds their queue from a bucket the stack just created: the user is told
+    assert any(BYO_QUEUE in w and "without a notification" in w for w in run.warnings)
 
 
 def test_own_source_bucket_with_a_created_queue_gets_the_notification_and_a_warning() -> None:
@@ -126,5 +128,6 @@ def test_own_source_bucket_with_a_created_queue_gets_the_notification_and_a_warn
     assert any(BYO_SOURCE in w and "replaced" in w for w in run.warnings)
 
 
-def test_created_resources_warn_nothing(default_run: StackRun) -> None:
+def test_consistent_configs_warn_nothing(default_run: StackRun, byo_run: StackRun) -> None:
     assert default_run.warnings == []
+    assert byo_run.warnings == []
