@@ -63,6 +63,13 @@ class WorkerTasksArgs:
     messages_per_task: int
 
 
+@dataclass(frozen=True)
+class _Roles:
+    execution: aws.iam.Role
+    task: aws.iam.Role
+    policies: tuple[aws.iam.RolePolicy, ...]
+
+
 class WorkerTasks(pulumi.ComponentResource):
     """Everything a scaler needs to start a worker task, and the parameters telling it how."""
 
@@ -89,47 +96,16 @@ class WorkerTasks(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=self._child(),
         )
-        execution_role, execution_policy = service_role(
-            f"{name}-execution-role",
-            service=ECS_TASKS_SERVICE,
-            description="Pulls the worker image and writes its logs",
-            account_id=args.account.account_id,
-            policy=self._execution_policy(log_group.arn),
-            parent=self,
-        )
-        task_role, task_policy = service_role(
-            f"{name}-task-role",
-            service=ECS_TASKS_SERVICE,
-            description="What the worker may do: drain the queue, read uploads, write outputs",
-            account_id=args.account.account_id,
-            policy=self._task_policy(),
-            parent=self,
-        )
-        task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=args.task_family,
-            cpu=str(args.cpu),
-            memory=str(args.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture.value
-            ),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
-            container_definitions=self._container_definitions(log_group.name),
-            # A task started from this revision finds its roles' policies in place.
-            opts=self._child(depends_on=[execution_policy, task_policy]),
-        )
-        subnet_ids, security_group_ids = self._network()
+        roles = self._create_roles(log_group.arn)
+        task_definition = self._create_task_definition(log_group.name, roles)
+        self.subnet_ids, self.security_group_ids = self._network()
         self.cluster_name = cluster.name
         self.cluster_arn = cluster.arn
         self.task_definition_arn = task_definition.arn
-        self.execution_role_arn = execution_role.arn
-        self.task_role_arn = task_role.arn
+        self.execution_role_arn = roles.execution.arn
+        self.task_role_arn = roles.task.arn
         self.log_group_name = log_group.name
-        self.subnet_ids = subnet_ids
-        self.security_group_ids = security_group_ids
+        # Last: the parameters describe everything above.
         self._create_parameters()
         self.register_outputs(
             {
@@ -176,6 +152,48 @@ class WorkerTasks(pulumi.ComponentResource):
             opts=self._child(),
         )
         return cluster
+
+    def _create_roles(self, log_group_arn: pulumi.Output[str]) -> _Roles:
+        # Two roles: what ECS needs to start the task, and what the worker's code may do.
+        account_id = self._args.account.account_id
+        execution, execution_policy = service_role(
+            f"{self._name}-execution-role",
+            service=ECS_TASKS_SERVICE,
+            description="Pulls the worker image and writes its logs",
+            account_id=account_id,
+            policy=self._execution_policy(log_group_arn),
+            parent=self,
+        )
+        task, task_policy = service_role(
+            f"{self._name}-task-role",
+            service=ECS_TASKS_SERVICE,
+            description="What the worker may do: drain the queue, read uploads, write outputs",
+            account_id=account_id,
+            policy=self._task_policy(),
+            parent=self,
+        )
+        return _Roles(execution, task, (execution_policy, task_policy))
+
+    def _create_task_definition(
+        self, log_group_name: pulumi.Output[str], roles: _Roles
+    ) -> aws.ecs.TaskDefinition:
+        args = self._args
+        return aws.ecs.TaskDefinition(
+            f"{self._name}-task",
+            family=args.task_family,
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture.value
+            ),
+            execution_role_arn=roles.execution.arn,
+            task_role_arn=roles.task.arn,
+            container_definitions=self._container_definitions(log_group_name),
+            # A task started from this revision finds its roles' policies in place.
+            opts=self._child(depends_on=roles.policies),
+        )
 
     def _execution_policy(self, log_group_arn: pulumi.Output[str]) -> pulumi.Output[str]:
         args = self._args
