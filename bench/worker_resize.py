@@ -161,7 +161,8 @@ def run(repeats: int) -> list[tuple[str, bool]]:
     corpus = load()
     cpu = pin_to_one_cpu()
     print(
-        f"pinned to CPU {cpu}; {len(corpus)} files; {repeats} repeats; load {os.getloadavg()[0]:.2f}"
+        f"pinned to CPU {cpu}; {len(corpus)} files; {repeats} repeats; "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     try:
         return report(corpus, measure(corpus, repeats))
