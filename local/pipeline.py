@@ -1,0 +1,275 @@
+"""The whole pipeline on one machine: emulator, stack resources, scaler schedule, Fargate stand-in.
+
+``LocalPipeline`` is what ``python -m local`` drives and what the end-to-end tests drive: it starts
+(or reuses) the emulator, provisions what the stack would, and on each ``tick()`` runs the real
+scaler handler when its schedule is due, reconciles worker processes with the cluster's tasks, and
+reads back queue depths and recorded outcomes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import unquote_plus
+
+import boto3
+
+from local.emulator import Emulator
+from local.fargate import FargateStandIn, LineSink
+from local.outcomes import Outcome, OutcomeLedger, QueueDepth, queue_depth
+from local.provision import Clients, Deployment, provision
+from local.settings import PROJECT_ROOT, LocalSettings
+from scaler.handler import ScalerResult
+from scaler.handler import handler as scaler_handler
+from scaler.parameters import SSM_PATH_ENV
+
+logger = logging.getLogger(__name__)
+
+WORKER_COMMAND = (sys.executable, "-m", "worker")
+"""The image's command, run from this checkout."""
+
+# SQS returns at most 10 messages per receive (ReceiveMessage MaxNumberOfMessages).
+_RECEIVE_MAX = 10
+
+
+@dataclass(frozen=True)
+class Status:
+    """One look at the pipeline, as the progress display and the tests see it."""
+
+    files: int
+    succeeded: int
+    failed: int
+    queue: QueueDepth
+    tasks_running: int
+    tasks_started: int
+    elapsed: float
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def unaccounted(self) -> int:
+        return self.files - self.finished
+
+
+class LocalPipeline:
+    """Use as a context manager; everything it started is stopped on exit."""
+
+    def __init__(
+        self,
+        settings: LocalSettings,
+        *,
+        log_directory: Path,
+        emulator: Emulator | None = None,
+        worker_command: Sequence[str] = WORKER_COMMAND,
+        sink: LineSink | None = None,
+    ) -> None:
+        self.settings = settings
+        self._log_directory = log_directory
+        self._emulator = emulator
+        self._worker_command = worker_command
+        self._sink = sink
+        self._exit_stack = contextlib.ExitStack()
+        self.files: set[str] = set()
+        """Source keys this run is responsible for: uploaded by it, or discovered in serve mode."""
+        self.scaler_runs: list[ScalerResult] = []
+        self.scaler_errors: list[str] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalPipeline:
+        try:
+            self._start()
+        except BaseException:
+            self._exit_stack.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._exit_stack.close()
+
+    def _start(self) -> None:
+        self._log_directory.mkdir(parents=True, exist_ok=True)
+        emulator = self._emulator or self._exit_stack.enter_context(Emulator())
+        self.endpoint_url = emulator.endpoint_url
+        environment = emulator.environment(os.environ)
+        # The scaler handler runs in this process and builds its clients from the environment,
+        # exactly as in Lambda; the user's own AWS settings are replaced for the duration.
+        self._exit_stack.enter_context(_process_environment(environment))
+        session = boto3.session.Session()
+        self.clients = Clients(
+            s3=session.client("s3"),
+            sqs=session.client("sqs"),
+            ecs=session.client("ecs"),
+            ec2=session.client("ec2"),
+            ssm=session.client("ssm"),
+        )
+        self.deployment: Deployment = provision(self.clients, self.settings)
+        os.environ[SSM_PATH_ENV] = self.deployment.ssm_path
+        self.fargate = FargateStandIn(
+            ecs=self.clients.ecs,
+            cluster=self.deployment.cluster,
+            family=self.deployment.task_family,
+            command=self._worker_command,
+            environment=environment,
+            working_directory=PROJECT_ROOT,
+            log_directory=self._log_directory,
+            sink=self._sink,
+        )
+        self._exit_stack.callback(self.fargate.shutdown)
+        self.ledger = OutcomeLedger(
+            self.clients.s3, self.deployment.dest_bucket, self.settings.dest_prefix
+        )
+        self._started_at = time.monotonic()
+        self._next_scaler_run = self._started_at
+
+    # -- what a user does ----------------------------------------------------------------------
+
+    def upload(self, files: Iterable[Path], root: Path) -> list[Path]:
+        """Upload each file under the source prefix with its path relative to ``root``.
+
+        Files the notification would not pick up (wrong suffix) are returned, not uploaded: they
+        would never be processed and the run could not finish.
+        """
+        skipped: list[Path] = []
+        for path in files:
+            key = self.settings.source_prefix + path.relative_to(root).as_posix()
+            if not key.endswith(self.settings.source_suffix):
+                skipped.append(path)
+                continue
+            self.clients.s3.put_object(
+                Bucket=self.deployment.source_bucket, Key=key, Body=path.read_bytes()
+            )
+            self.files.add(key)
+        return skipped
+
+    def discover_uploads(self) -> None:
+        """Take on files someone else uploaded (serve mode): keys the notification picks up."""
+        for key in self.bucket_keys(self.deployment.source_bucket, self.settings.source_prefix):
+            if key.endswith(self.settings.source_suffix):
+                self.files.add(key)
+
+    def put_parameter(self, name: str, value: str) -> None:
+        """Change an SSM parameter, as an operator would with ``aws ssm put-parameter``."""
+        self.clients.ssm.put_parameter(
+            Name=self.deployment.ssm_path + name, Value=value, Type="String", Overwrite=True
+        )
+
+    # -- the schedule ----------------------------------------------------------------------------
+
+    def tick(self) -> Status:
+        """Run the scaler if due, reconcile workers with tasks, and report where things stand."""
+        now = time.monotonic()
+        if now >= self._next_scaler_run:
+            self._next_scaler_run = now + self.settings.schedule_seconds
+            self.run_scaler()
+        self.fargate.reconcile()
+        return self.status()
+
+    def run_scaler(self) -> ScalerResult | None:
+        """One scheduled invocation of the real scaler handler."""
+        try:
+            result = scaler_handler({}, None)
+        except Exception as error:  # noqa: BLE001 - a failed Lambda run is reported, not fatal
+            self.scaler_errors.append(f"{type(error).__name__}: {error}")
+            logger.warning("scaler run failed: %s", error)
+            return None
+        self.scaler_runs.append(result)
+        return result
+
+    def status(self) -> Status:
+        self.ledger.refresh()
+        return Status(
+            files=len(self.files),
+            succeeded=self.ledger.count(Outcome.SUCCEEDED, self.files),
+            failed=self.ledger.count(Outcome.FAILED, self.files),
+            queue=queue_depth(self.clients.sqs, self.deployment.queue_url, self.deployment.dlq_url),
+            tasks_running=len(self.fargate.running),
+            tasks_started=self.fargate.tasks_started,
+            elapsed=time.monotonic() - self._started_at,
+        )
+
+    @staticmethod
+    def settled(status: Status) -> bool:
+        """Nothing more will happen: the queue is empty, and every file has an outcome or its
+        message sits in the DLQ."""
+        return status.queue.pending == 0 and status.unaccounted <= status.queue.dead_letters
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def dead_lettered_keys(self) -> set[str]:
+        """Source keys named by the messages in the DLQ (peeked: they stay there)."""
+        keys: set[str] = set()
+        seen: set[str] = set()
+        while True:
+            messages = self.clients.sqs.receive_message(
+                QueueUrl=self.deployment.dlq_url,
+                MaxNumberOfMessages=_RECEIVE_MAX,
+                VisibilityTimeout=30,
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            fresh = [message for message in messages if message["MessageId"] not in seen]
+            if not fresh:
+                break
+            for message in fresh:
+                seen.add(message["MessageId"])
+                keys.update(_event_keys(message["Body"]))
+        return keys
+
+    def download(self, directory: Path) -> list[Path]:
+        """Copy every object of the destination bucket (outputs and logs) under ``directory``."""
+        written: list[Path] = []
+        for key in self.bucket_keys(self.deployment.dest_bucket):
+            target = directory / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.clients.s3.download_file(self.deployment.dest_bucket, key, str(target))
+            written.append(target)
+        return written
+
+    def source_bytes(self, key: str) -> bytes:
+        body: bytes = self.clients.s3.get_object(Bucket=self.deployment.source_bucket, Key=key)[
+            "Body"
+        ].read()
+        return body
+
+    def bucket_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
+        pages = self.clients.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix
+        )
+        for page in pages:
+            for entry in page.get("Contents", []):
+                yield entry["Key"]
+
+
+def _event_keys(body: str) -> set[str]:
+    try:
+        records = json.loads(body).get("Records", [])
+    except (ValueError, AttributeError):
+        return set()
+    return {unquote_plus(record["s3"]["object"]["key"]) for record in records if "s3" in record}
+
+
+@contextlib.contextmanager
+def _process_environment(environment: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,69 @@
+"""The ledger reads each file's outcome from its log object, and never forgets one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.outcomes import Outcome, OutcomeLedger, logs_prefix, output_key
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="dest")
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("prefix", "logs", "output"),
+    [("processed", "processed/logs/", "processed/a/b.jpg"), ("", "logs/", "a/b.jpg")],
+)
+def test_layout_of_outputs_and_logs(prefix: str, logs: str, output: str) -> None:
+    assert logs_prefix(prefix) == logs
+    assert output_key(prefix, "a/b.jpg") == output
+
+
+@pytest.mark.parametrize("prefix", ["processed", ""])
+def test_outcomes_come_from_log_objects(s3: Any, prefix: str) -> None:
+    logs = logs_prefix(prefix)
+    s3.put_object(Bucket="dest", Key=f"{logs}ecsproc/a b+c é.jpg.success", Body=b"ok")
+    s3.put_object(Bucket="dest", Key=f"{logs}ecsproc/broken.jpg.failed", Body=b"error")
+    s3.put_object(Bucket="dest", Key=output_key(prefix, "ecsproc/a b+c é.jpg"), Body=b"image")
+    ledger = OutcomeLedger(s3, "dest", prefix)
+    ledger.refresh()
+    assert ledger.outcomes == {
+        "ecsproc/a b+c é.jpg": Outcome.SUCCEEDED,
+        "ecsproc/broken.jpg": Outcome.FAILED,
+    }
+    assert ledger.count(Outcome.FAILED, {"ecsproc/broken.jpg", "other"}) == 1
+
+
+def test_a_vanished_destination_bucket_does_not_erase_recorded_outcomes(s3: Any) -> None:
+    s3.put_object(Bucket="dest", Key="processed/logs/ecsproc/a.jpg.success", Body=b"ok")
+    ledger = OutcomeLedger(s3, "dest", "processed")
+    ledger.refresh()
+    s3.delete_object(Bucket="dest", Key="processed/logs/ecsproc/a.jpg.success")
+    s3.delete_bucket(Bucket="dest")
+    ledger.refresh()
+    assert ledger.outcomes == {"ecsproc/a.jpg": Outcome.SUCCEEDED}
+
+
+def test_every_log_object_of_a_file_is_kept_so_duplicates_can_be_seen(s3: Any) -> None:
+    s3.put_object(Bucket="dest", Key="processed/logs/ecsproc/a.jpg.failed", Body=b"")
+    s3.put_object(Bucket="dest", Key="processed/logs/ecsproc/a.jpg.success", Body=b"")
+    ledger = OutcomeLedger(s3, "dest", "processed")
+    ledger.refresh()
+    assert sorted(ledger.log_keys["ecsproc/a.jpg"]) == [
+        "processed/logs/ecsproc/a.jpg.failed",
+        "processed/logs/ecsproc/a.jpg.success",
+    ]
