@@ -1,0 +1,282 @@
+"""``python -m local``: run the whole pipeline on this machine and show what it did."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from local.contact_sheet import SheetEntry, write_contact_sheet
+from local.display import ProgressDisplay, summary_table
+from local.emulator import REGION
+from local.outcomes import Outcome, logs_prefix, output_key
+from local.pipeline import LocalPipeline, Status
+from local.settings import LocalSettings, project_defaults
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+TICK_SECONDS = 0.5
+EXIT_INCOMPLETE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m local",
+        description="Run the fargate-pipeline on this machine against an embedded AWS emulator: "
+        "upload images, let the real scaler start worker processes, and report every outcome.",
+    )
+    parser.add_argument(
+        "--images",
+        type=Path,
+        default=SAMPLES,
+        help="folder of files to upload (default: the bundled sample photos)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="download outputs and logs here, with a contact sheet (contact-sheet.png)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep running and process uploads from another terminal until Ctrl-C",
+    )
+    parser.add_argument("--max-tasks", type=int, default=defaults.max_tasks)
+    parser.add_argument("--max-tasks-per-run", type=int, default=defaults.max_tasks_per_run)
+    parser.add_argument("--messages-per-task", type=int, default=defaults.messages_per_task)
+    parser.add_argument(
+        "--schedule-seconds",
+        type=float,
+        default=defaults.schedule_seconds,
+        help="how often the scaler runs (the stack: every few minutes)",
+    )
+    parser.add_argument("--target-size", default=defaults.target_size)
+    parser.add_argument("--resize-mode", default=defaults.resize_mode)
+    parser.add_argument(
+        "--source-suffix",
+        default=defaults.source_suffix,
+        help='notification suffix filter ("" accepts every file)',
+    )
+    parser.add_argument("--visibility-timeout", type=int, default=defaults.visibility_timeout)
+    parser.add_argument("--max-receive-count", type=int, default=defaults.max_receive_count)
+    parser.add_argument(
+        "--idle-seconds",
+        type=int,
+        default=defaults.idle_seconds,
+        help="a worker exits after the queue gave nothing for this long",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="give up after this many seconds (not with --serve)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="stream the workers' output")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    defaults = project_defaults()
+    args = parse_args(argv, defaults)
+    console = Console(highlight=False)
+    try:
+        settings = defaults.replace(
+            max_tasks=args.max_tasks,
+            max_tasks_per_run=args.max_tasks_per_run,
+            messages_per_task=args.messages_per_task,
+            schedule_seconds=args.schedule_seconds,
+            target_size=args.target_size,
+            resize_mode=args.resize_mode,
+            source_suffix=args.source_suffix,
+            visibility_timeout=args.visibility_timeout,
+            max_receive_count=args.max_receive_count,
+            idle_seconds=args.idle_seconds,
+        )
+    except ValueError as error:
+        console.print(f"[red]error:[/] {error}")
+        return EXIT_USAGE
+    images = _images(args.images) if not args.serve else []
+    if not args.serve and not images:
+        console.print(f"[red]error:[/] no files to upload in {args.images}")
+        return EXIT_USAGE
+
+    log_directory = (
+        args.out / "task-logs"
+        if args.out
+        else Path(tempfile.mkdtemp(prefix="fargate-pipeline-local-"))
+    )
+    _log_to(log_directory / "local.log")
+
+    def stream(task_id: str, line: str) -> None:
+        console.print(f"[dim]{task_id[:8]}[/] {line}", markup=False, highlight=False)
+
+    try:
+        with (
+            _sigterm_as_interrupt(),
+            LocalPipeline(
+                settings, log_directory=log_directory, sink=stream if args.verbose else None
+            ) as pipeline,
+        ):
+            if args.serve:
+                return _serve(pipeline, console)
+            return _run_batch(pipeline, console, args, images, log_directory)
+    except KeyboardInterrupt:
+        console.print("interrupted: workers stopped, emulator shut down")
+        return EXIT_INTERRUPTED
+
+
+def _run_batch(
+    pipeline: LocalPipeline,
+    console: Console,
+    args: argparse.Namespace,
+    images: list[Path],
+    log_directory: Path,
+) -> int:
+    skipped = pipeline.upload(images, args.images)
+    for path in skipped:
+        console.print(
+            f"[yellow]skipped[/] {path.name}: the notification only picks up keys ending in "
+            f"{pipeline.settings.source_suffix!r} (see --source-suffix)"
+        )
+    console.print(
+        f"uploaded {len(pipeline.files)} files to s3://{pipeline.deployment.source_bucket}/"
+        f"{pipeline.settings.source_prefix}; the scaler runs every "
+        f"{pipeline.settings.schedule_seconds:g} s"
+    )
+    deadline = time.monotonic() + args.timeout
+    with ProgressDisplay(console, "files") as display:
+        while True:
+            status = pipeline.tick()
+            display.update(status)
+            if pipeline.settled(status) or time.monotonic() > deadline:
+                break
+            time.sleep(TICK_SECONDS)
+    dead_lettered = pipeline.dead_lettered_keys() & pipeline.files
+    console.print(summary_table(status, len(dead_lettered), _notes(pipeline, status)))
+    for key in sorted(dead_lettered):
+        console.print(f"[red]in the DLQ:[/] {key}")
+    for key in sorted(pipeline.files - pipeline.ledger.outcomes.keys() - dead_lettered):
+        console.print(f"[red]no outcome:[/] {key}")
+    if args.out:
+        _write_results(pipeline, console, args.out)
+    console.print(f"task logs: {log_directory}")
+    return 0 if status.unaccounted == 0 else EXIT_INCOMPLETE
+
+
+def _serve(pipeline: LocalPipeline, console: Console) -> int:
+    deployment = pipeline.deployment
+    upload_to = f"s3://{deployment.source_bucket}/{pipeline.settings.source_prefix}"
+    console.print(
+        f"""[bold]The pipeline is up.[/] Upload from another terminal; Ctrl-C stops everything.
+
+  endpoint      {pipeline.endpoint_url}
+  source        {upload_to}  (keys ending in {pipeline.settings.source_suffix!r})
+  destination   s3://{deployment.dest_bucket}/{pipeline.settings.dest_prefix}
+
+  with the AWS CLI:
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION} \\
+      aws --endpoint-url {pipeline.endpoint_url} s3 cp photo.jpg {upload_to}
+
+  with boto3:
+    AWS_ENDPOINT_URL={pipeline.endpoint_url} AWS_ACCESS_KEY_ID=local \\
+      AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION} python -c "import boto3; \\
+      boto3.client('s3').upload_file('photo.jpg', '{deployment.source_bucket}', \\
+      '{pipeline.settings.source_prefix}photo.jpg')"
+""",
+        markup=True,
+        highlight=False,
+    )
+    with ProgressDisplay(console, "files") as display:
+        try:
+            while True:
+                pipeline.discover_uploads()
+                display.update(pipeline.tick())
+                time.sleep(TICK_SECONDS)
+        except KeyboardInterrupt:
+            pass
+    console.print("stopping: workers get SIGTERM, as on Fargate")
+    return 0
+
+
+def _write_results(pipeline: LocalPipeline, console: Console, out: Path) -> None:
+    pipeline.download(out)
+    entries = []
+    prefix = pipeline.settings.dest_prefix
+    for key in sorted(pipeline.files):
+        outcome = pipeline.ledger.outcomes.get(key)
+        output_path = out / output_key(prefix, key)
+        failed_log = out / f"{logs_prefix(prefix)}{key}.{Outcome.FAILED.value}"
+        entries.append(
+            SheetEntry(
+                key=key,
+                source=pipeline.source_bytes(key),
+                output=output_path.read_bytes() if outcome is Outcome.SUCCEEDED else None,
+                succeeded=outcome is Outcome.SUCCEEDED,
+                note=_failure_note(failed_log) if outcome is not Outcome.SUCCEEDED else "",
+            )
+        )
+    sheet = write_contact_sheet(entries, out / "contact-sheet.png")
+    console.print(f"outputs and logs: {out}/   contact sheet: {sheet}")
+
+
+def _failure_note(log_path: Path) -> str:
+    """The reason a file failed, from its ``.failed`` log; or why there is no log."""
+    if not log_path.exists():
+        return "no outcome recorded (see the DLQ)"
+    text = log_path.read_text(errors="replace").strip()
+    with contextlib.suppress(ValueError, AttributeError):
+        return str(json.loads(text).get("error", text))
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "failed"
+
+
+def _notes(pipeline: LocalPipeline, status: Status) -> list[str]:
+    notes = [f"scaler error: {error}" for error in sorted(set(pipeline.scaler_errors))]
+    if status.unaccounted and not pipeline.settled(status):
+        notes.append("timed out before every file had an outcome")
+    return notes
+
+
+def _images(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(
+        path
+        for path in directory.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.parts)
+        and path.name != "README.md"
+    )
+
+
+def _log_to(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM shuts the pipeline down like Ctrl-C, so no worker process is left behind."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,92 @@
+"""End-to-end fixtures: the local pipeline with real worker processes, one emulator per process.
+
+Starting moto's server once per test process (xdist worker) and resetting it between tests keeps
+each test's pipeline fresh without paying the start-up again.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.emulator import Emulator
+from local.pipeline import LocalPipeline, Status
+from local.settings import project_defaults
+from tests.support import images
+
+BUSY_IMAGE_SIZE = (4000, 3000)
+"""12 MP: a fraction of a second of work per file, so a batch keeps a worker busy for seconds."""
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_emulator(emulator: Emulator) -> Emulator:
+    request = urllib.request.Request(f"{emulator.endpoint_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    return emulator
+
+
+PipelineFactory = Callable[..., LocalPipeline]
+
+
+@pytest.fixture
+def start_pipeline(fresh_emulator: Emulator, tmp_path: Path) -> Iterator[PipelineFactory]:
+    """Start a local pipeline with settings changed from the stack defaults by keyword."""
+    started: list[LocalPipeline] = []
+
+    def start(**changes: Any) -> LocalPipeline:
+        # A fast schedule, and workers that go idle quickly so a test's shutdown is short.
+        quick = {"schedule_seconds": 1.0, "idle_seconds": 3}
+        settings = project_defaults().replace(**{**quick, **changes})
+        pipeline = LocalPipeline(
+            settings, log_directory=tmp_path / "task-logs", emulator=fresh_emulator
+        )
+        started.append(pipeline.__enter__())
+        return pipeline
+
+    yield start
+    for pipeline in reversed(started):
+        pipeline.__exit__(None, None, None)
+
+
+def run_until(
+    pipeline: LocalPipeline,
+    condition: Callable[[Status], bool],
+    *,
+    timeout: float,
+    what: str,
+) -> Status:
+    """Tick the pipeline until ``condition`` holds; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = pipeline.tick()
+        if condition(status):
+            return status
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {status}"
+        time.sleep(0.1)
+
+
+def write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:
+    paths = []
+    for name, data in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def busy_jpeg() -> bytes:
+    return images.jpeg(BUSY_IMAGE_SIZE, seed=7)

@@ -1,0 +1,88 @@
+"""`python -m local` as a user runs it: every kind of file, the summary, the exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from local.settings import PROJECT_ROOT
+from tests.e2e.conftest import write_files
+from tests.support import images
+
+# Keys a user really has: spaces, a plus sign (S3 events encode spaces as '+'), non-ASCII.
+AWKWARD_NAMES = {
+    "holiday photos/beach day.jpg": lambda: images.jpeg(seed=1),
+    "a+b=c.jpg": lambda: images.jpeg(seed=2),
+    "müsli und crème brûlée.jpg": lambda: images.jpeg(seed=3),
+}
+
+
+def _run_local(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "local", *arguments],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path) -> None:
+    # GIVEN a folder with every good kind of image, awkward names, and broken files
+    good = {name: make() for name, make in {**images.GOOD_FILES, **AWKWARD_NAMES}.items()}
+    bad = {name: make() for name, make in images.BAD_FILES.items()}
+    write_files(tmp_path / "in", {**good, **bad})
+    out = tmp_path / "out"
+    # WHEN the local pipeline runs on it (every suffix accepted: there are PNGs)
+    result = _run_local(
+        "--images", str(tmp_path / "in"), "--out", str(out),
+        "--source-suffix", "", "--schedule-seconds", "1", "--messages-per-task", "4",
+        "--idle-seconds", "2",
+    )  # fmt: skip
+    # THEN it exits 0, with a .success and an exact-size RGB output per good file
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in good:
+        with Image.open(out / "processed" / "ecsproc" / name) as output:
+            assert (output.size, output.mode) == ((224, 224), "RGB"), name
+        assert (out / "processed" / "logs" / "ecsproc" / f"{name}.success").exists(), name
+    # AND a .failed log and no output per bad file
+    for name in bad:
+        assert (out / "processed" / "logs" / "ecsproc" / f"{name}.failed").exists(), name
+        assert not (out / "processed" / "ecsproc" / name).exists(), name
+    # AND the summary accounts for every file with nothing left behind, beside a contact sheet
+    summary = result.stdout
+    assert f"│ files              │ {len(good) + len(bad):>5} │" in summary, summary
+    assert f"│ succeeded          │ {len(good):>5} │" in summary, summary
+    assert f"│ failed             │ {len(bad):>5} │" in summary, summary
+    assert "│ left in the queue  │     0 │" in summary, summary
+    with Image.open(out / "contact-sheet.png") as sheet:
+        assert sheet.format == "PNG"
+
+
+def test_a_run_that_ends_with_files_unaccounted_for_exits_non_zero(tmp_path: Path) -> None:
+    write_files(tmp_path / "in", {"a.jpg": images.jpeg(), "b.jpg": images.jpeg(seed=1)})
+    # No time at all: the run gives up before any worker has finished.
+    result = _run_local("--images", str(tmp_path / "in"), "--timeout", "0")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no outcome: ecsproc/a.jpg" in result.stdout
+    assert "timed out" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--target-size", "0x224"), "expected WxH"),
+        (("--resize-mode", "squash"), "stretch, crop, pad"),
+        (("--images", "/nonexistent/folder"), "no files to upload"),
+    ],
+)
+def test_bad_options_are_one_clear_line(arguments: tuple[str, ...], message: str) -> None:
+    result = _run_local(*arguments, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

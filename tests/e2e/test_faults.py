@@ -1,0 +1,159 @@
+"""Fault injection through the local pipeline: real worker processes, real queue semantics.
+
+Each test starts the pipeline in-process (the emulator, the scaler on a one-second schedule and the
+Fargate stand-in), injects one fault a deployment can meet, and checks that no file is lost: each
+ends with exactly one final log and its output, or waits in the queue or the DLQ.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from local.display import summary_table
+from local.outcomes import Outcome
+from local.pipeline import LocalPipeline, Status
+from scaler.parameters import Param
+from tests.e2e.conftest import PipelineFactory, run_until, write_files
+
+STOP_TIMEOUT_SECONDS = 30
+
+
+def _upload(pipeline: LocalPipeline, directory: Path, files: dict[str, bytes]) -> None:
+    pipeline.upload(write_files(directory, files), directory)
+
+
+def _busy_batch(busy_jpeg: bytes, count: int) -> dict[str, bytes]:
+    return {f"busy-{index:02}.jpg": busy_jpeg for index in range(count)}
+
+
+def _assert_each_file_has_exactly_one_success(pipeline: LocalPipeline) -> None:
+    for key in pipeline.files:
+        assert pipeline.ledger.outcomes.get(key) is Outcome.SUCCEEDED, key
+        assert len(pipeline.ledger.log_keys[key]) == 1, pipeline.ledger.log_keys[key]
+    outputs = {
+        key.removeprefix(pipeline.settings.dest_prefix + "/")
+        for key in pipeline.bucket_keys(pipeline.deployment.dest_bucket)
+        if "/logs/" not in key
+    }
+    assert outputs == pipeline.files
+
+
+def _delete_bucket(s3: Any, bucket: str) -> None:
+    """Empty and delete ``bucket`` while workers may still be writing to it."""
+    while True:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for entry in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=entry["Key"])
+        try:
+            s3.delete_bucket(Bucket=bucket)
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "BucketNotEmpty":
+                raise
+
+
+def _working(status: Status) -> bool:
+    return status.queue.in_flight > 0 and status.tasks_running > 0
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(
+    start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
+) -> None:
+    # GIVEN one task at a time, a short visibility timeout, and a batch that keeps it busy
+    pipeline = start_pipeline(max_tasks=1, messages_per_task=100, visibility_timeout=4)
+    _upload(pipeline, tmp_path / "in", _busy_batch(busy_jpeg, 16))
+    run_until(pipeline, _working, timeout=30, what="a worker holding messages")
+    # WHEN its process is killed outright (no SIGTERM: an out-of-memory kill, a host failure)
+    [victim] = pipeline.fargate.running
+    victim.process.send_signal(signal.SIGKILL)
+    # THEN its messages come back after the visibility timeout and another task finishes them
+    status = run_until(pipeline, LocalPipeline.settled, timeout=90, what="the batch to finish")
+    assert pipeline.fargate.exit_codes[victim.task_arn] == -signal.SIGKILL
+    assert status.tasks_started >= 2
+    assert status.unaccounted == 0 and status.queue.dead_letters == 0
+    _assert_each_file_has_exactly_one_success(pipeline)
+
+
+def test_sigterm_to_a_busy_worker_exits_0_in_time_and_loses_nothing(
+    start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
+) -> None:
+    pipeline = start_pipeline(max_tasks=1, messages_per_task=100, visibility_timeout=30)
+    _upload(pipeline, tmp_path / "in", _busy_batch(busy_jpeg, 16))
+    run_until(pipeline, _working, timeout=30, what="a worker holding messages")
+    # WHEN ECS stops its task (scale-in, a Spot interruption): the stand-in sends SIGTERM
+    [worker] = pipeline.fargate.running
+    pipeline.clients.ecs.stop_task(
+        cluster=pipeline.deployment.cluster, task=worker.task_arn, reason="Spot interruption"
+    )
+    stopped_at = time.monotonic()
+    worker.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    # THEN it exits 0 within the stop timeout, having handed back what it did not finish
+    assert worker.process.returncode == 0
+    assert time.monotonic() - stopped_at < STOP_TIMEOUT_SECONDS
+    status = run_until(pipeline, LocalPipeline.settled, timeout=90, what="the batch to finish")
+    assert status.unaccounted == 0
+    _assert_each_file_has_exactly_one_success(pipeline)
+
+
+def test_an_unwritable_destination_sends_messages_to_the_dlq_not_to_oblivion(
+    start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
+) -> None:
+    pipeline = start_pipeline(
+        max_tasks=1, messages_per_task=100, max_receive_count=1, idle_seconds=5
+    )
+    _upload(pipeline, tmp_path / "in", _busy_batch(busy_jpeg, 12))
+    run_until(pipeline, lambda status: status.succeeded >= 1, timeout=30, what="a first output")
+    # WHEN the destination bucket disappears mid-run
+    _delete_bucket(pipeline.clients.s3, pipeline.deployment.dest_bucket)
+    # THEN every file either kept its recorded outcome or its message is in the DLQ
+    status = run_until(pipeline, LocalPipeline.settled, timeout=120, what="the queue to settle")
+    dead_lettered = pipeline.dead_lettered_keys()
+    assert status.unaccounted > 0
+    assert dead_lettered == pipeline.files - pipeline.ledger.outcomes.keys()
+    assert status.queue.pending == 0
+    # AND the summary reports them
+    table = summary_table(status, len(dead_lettered))
+    rows = dict(zip(table.columns[0].cells, table.columns[1].cells, strict=True))
+    assert str(len(dead_lettered)) in str(rows["in the DLQ"])
+
+
+def test_disabling_the_pipeline_stops_intake_and_reenabling_drains_the_backlog(
+    start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
+) -> None:
+    # GIVEN workers that would otherwise keep polling for a minute after the queue empties
+    pipeline = start_pipeline(max_tasks=2, messages_per_task=8, idle_seconds=60)
+    _upload(pipeline, tmp_path / "first", _busy_batch(busy_jpeg, 30))
+    run_until(pipeline, lambda status: status.succeeded >= 1, timeout=30, what="a first output")
+    # WHEN the operator flips PIPELINE_ENABLED to 0
+    pipeline.put_parameter(Param.ENABLED, "0")
+    disabled_at = time.monotonic()
+    # THEN within 30 s no worker takes messages: each finishes what it holds and exits
+    run_until(
+        pipeline,
+        lambda status: status.tasks_running == 0 and status.queue.in_flight == 0,
+        timeout=30,
+        what="the workers to stop taking messages",
+    )
+    assert time.monotonic() - disabled_at < 30
+    # AND files arriving while disabled wait in the queue: scaler runs start nothing
+    _upload(pipeline, tmp_path / "second", {f"later-{n}.jpg": busy_jpeg for n in range(6)})
+    runs_before = len(pipeline.scaler_runs)
+    status = run_until(
+        pipeline,
+        lambda status: len(pipeline.scaler_runs) >= runs_before + 2,
+        timeout=10,
+        what="two scaler runs",
+    )
+    disabled_runs = pipeline.scaler_runs[runs_before:]
+    assert all(not run["enabled"] and run["started"] == 0 for run in disabled_runs)
+    assert status.tasks_running == 0 and status.queue.visible >= 6
+    # WHEN it is flipped back THEN the backlog drains
+    pipeline.put_parameter(Param.ENABLED, "1")
+    status = run_until(pipeline, LocalPipeline.settled, timeout=120, what="the backlog to drain")
+    assert status.unaccounted == 0
+    _assert_each_file_has_exactly_one_success(pipeline)
