@@ -27,10 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from worker.enabled import EnabledSwitch
 from worker.events import FileRecord, NotAnS3Event, parse_body
-from worker.files import FileProcessor, FileResult
+from worker.files import FileProcessor, FileResult, FileStatus
 from worker.logs import fields
 from worker.policy import IdleShutdown, Prefetch, backoff_seconds
-from worker.sqs import EntryFailure, Lease, Message, Queue
+from worker.sqs import BATCH_MAX_ENTRIES, EntryFailure, Lease, Message, Queue
 
 logger = logging.getLogger(__name__)
 
@@ -284,8 +284,9 @@ class Worker:
 
     def _flush_deletes(self, now: float, *, force: bool) -> None:
         due = now - self._oldest_delete_at >= DELETE_FLUSH_SECONDS
-        while self._to_delete and (force or due or len(self._to_delete) >= 10):
-            batch, self._to_delete = self._to_delete[:10], self._to_delete[10:]
+        while self._to_delete and (force or due or len(self._to_delete) >= BATCH_MAX_ENTRIES):
+            batch = self._to_delete[:BATCH_MAX_ENTRIES]
+            self._to_delete = self._to_delete[BATCH_MAX_ENTRIES:]
             self._log_failures("delete failed", self._queue.delete(batch))
             self._oldest_delete_at = now
 
@@ -402,5 +403,9 @@ class Worker:
                 self._events.put(_FileDone(job.message_id, job.index, None, 0.0))
                 continue
             started = self._clock()
-            result = self._processor.handle(job.record, job.message_id)
+            try:
+                result = self._processor.handle(job.record, job.message_id)
+            except Exception as error:  # a thread that died would hold its message forever
+                logger.exception("file thread error", extra=fields(key=job.record.key))
+                result = FileResult(FileStatus.RETRY, f"unexpected {type(error).__name__}")
             self._events.put(_FileDone(job.message_id, job.index, result, self._clock() - started))

@@ -56,7 +56,8 @@ class Prefetch:
     """Weight of the newest sample in the moving average of a message's processing time."""
 
     def observe(self, seconds: float) -> None:
-        """Record how long one message took to process (excluding time it waited to start)."""
+        """Record how long one file took in its thread (waiting for a CPU included: an
+        overestimate, so the bound errs towards holding less)."""
         if self._seconds_per_message is None:
             self._seconds_per_message = seconds
         else:

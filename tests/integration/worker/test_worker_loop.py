@@ -17,8 +17,11 @@ from tests.integration.worker.conftest import Pipeline, PipelineFactory
 from tests.support import images
 from tests.support.worker_messages import s3_event
 from worker.enabled import EnabledSwitch
+from worker.events import FileRecord
+from worker.files import FileProcessor, FileResult
 from worker.imaging import OutputFormat, Processed, ResizeSpec, process_image
-from worker.loop import StopReason
+from worker.loop import StopReason, Worker
+from worker.sqs import Queue
 
 RUN_TIMEOUT_SECONDS = 60
 
@@ -263,3 +266,34 @@ def test_files_still_running_after_the_grace_period_are_handed_back(
     # THEN it does not wait for the file: the message is visible again at once
     assert time.monotonic() - began < 10
     assert pipeline.queue_depth() == (1, 0)
+
+
+def test_an_error_escaping_a_file_thread_does_not_strand_its_message(
+    pipeline_factory: PipelineFactory,
+) -> None:
+    # GIVEN a processor that blows up once outside its own error handling
+    pipeline = pipeline_factory()
+    pipeline.upload("a.jpg", images.jpeg())
+    config = pipeline.config()
+
+    class ExplodingOnce(FileProcessor):
+        exploded = False
+
+        def handle(self, record: FileRecord, message_id: str) -> FileResult:
+            if not ExplodingOnce.exploded:
+                ExplodingOnce.exploded = True
+                raise RuntimeError("bug")
+            return super().handle(record, message_id)
+
+    worker = Worker(
+        Queue(pipeline.sqs, pipeline.queue_url),
+        ExplodingOnce(pipeline.s3, config, threading.Semaphore(1)),
+        concurrency=1,
+        visibility_timeout=30,
+        idle_seconds=3,
+        backoff=lambda receive_count: 1,
+    )
+    # THEN the message is backed off, redelivered and processed, and the worker stops
+    assert run(worker) is StopReason.IDLE
+    assert successes(pipeline) == {"a.jpg"}
+    assert pipeline.queue_depth() == (0, 0)
