@@ -55,6 +55,8 @@ class Resource:
     inputs: dict[str, Any]
     """As declared, with secrets revealed."""
     secret_paths: frozenset[str]
+    depends_on: frozenset[tuple[str, str]]
+    """Explicit dependencies (``depends_on``), as (type, name)."""
 
 
 @dataclass
@@ -68,6 +70,10 @@ class StackRun:
 
     def of_type(self, typ: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.typ == typ]
+
+    def depends_on(self, dependent: Resource, typ: str, name: str | None = None) -> bool:
+        """Whether ``dependent`` explicitly waits for the resource of ``typ`` (and ``name``)."""
+        return any(t == typ and (name is None or n == name) for t, n in dependent.depends_on)
 
     def one(self, typ: str, name: str | None = None) -> Resource:
         found = [r for r in self.of_type(typ) if name is None or r.name == name]
@@ -111,6 +117,9 @@ def run_program(
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, logger=logger)
     # set_mocks leaves the set of pending outputs as the last run left it.
     settings.SETTINGS.outputs = set()
+    dependencies: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
+    # The mock monitor runs no engine-side transforms, but the SDK runs these itself.
+    pulumi.runtime.register_stack_transformation(_record_dependencies(dependencies))
     pulumi.runtime.set_all_config(dict(config))
     run = program if program is not None else _run_main
     try:
@@ -127,10 +136,30 @@ def run_program(
     monitor = settings.get_monitor()
     urns = {_type_and_name(urn): urn for urn in monitor.resources}  # type: ignore[union-attr]
     resources = [
-        Resource(d.typ, d.name, urns.get((d.typ, d.name), ""), d.inputs, d.secret_paths)
+        Resource(
+            d.typ,
+            d.name,
+            urns.get((d.typ, d.name), ""),
+            d.inputs,
+            d.secret_paths,
+            dependencies.get((d.typ, d.name), frozenset()),
+        )
         for d in mocks.resources
     ]
     return StackRun(resources, outputs, mocks, warnings.messages)
+
+
+def _record_dependencies(
+    into: dict[tuple[str, str], frozenset[tuple[str, str]]],
+) -> Callable[[pulumi.ResourceTransformationArgs], None]:
+    def record(args: pulumi.ResourceTransformationArgs) -> None:
+        depends_on = args.opts.depends_on if args.opts is not None else None
+        resources = depends_on if isinstance(depends_on, list) else []
+        into[(args.type_, args.name)] = frozenset(
+            (r.pulumi_resource_type, r.pulumi_resource_name) for r in resources
+        )
+
+    return record
 
 
 def _discard_pending_outputs() -> None:

@@ -131,3 +131,21 @@ def test_own_source_bucket_with_a_created_queue_gets_the_notification_and_a_warn
 def test_consistent_configs_warn_nothing(default_run: StackRun, byo_run: StackRun) -> None:
     assert default_run.warnings == []
     assert byo_run.warnings == []
+
+
+def test_resources_wait_for_what_aws_checks_when_they_are_created(default_run: StackRun) -> None:
+    run = default_run
+    # S3 checks it may send to the queue when the notification is written.
+    assert run.depends_on(run.one(t.NOTIFICATION), t.QUEUE_POLICY)
+    # S3 rejects a bucket policy racing a public access block change.
+    for policy in run.of_type(t.BUCKET_POLICY):
+        assert run.depends_on(policy, t.PUBLIC_ACCESS_BLOCK), policy.name
+    # The first scheduled run finds the scaler's permissions and log group in place...
+    function = run.one(t.FUNCTION)
+    assert run.depends_on(function, t.ROLE_POLICY, "scaler-role-policy")
+    assert run.depends_on(function, t.LOG_GROUP, "scaler-logs")
+    assert run.depends_on(run.one(t.SCHEDULE), t.ROLE_POLICY, "scaler-schedule-role-policy")
+    # ...and a task started from the new revision finds its roles' policies.
+    task = run.one(t.TASK_DEFINITION)
+    assert run.depends_on(task, t.ROLE_POLICY, "worker-execution-role-policy")
+    assert run.depends_on(task, t.ROLE_POLICY, "worker-task-role-policy")
