@@ -103,23 +103,27 @@ def test_sigterm_to_a_busy_worker_exits_0_in_time_and_loses_nothing(
 def test_an_unwritable_destination_sends_messages_to_the_dlq_not_to_oblivion(
     start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
 ) -> None:
+    # GIVEN a running pipeline that has finished a first batch
     pipeline = start_pipeline(
         max_tasks=1, messages_per_task=100, max_receive_count=1, idle_seconds=5
     )
-    _upload(pipeline, tmp_path / "in", _busy_batch(busy_jpeg, 12))
-    run_until(pipeline, lambda status: status.succeeded >= 1, timeout=30, what="a first output")
-    # WHEN the destination bucket disappears mid-run
+    _upload(pipeline, tmp_path / "first", _busy_batch(busy_jpeg, 3))
+    run_until(pipeline, LocalPipeline.settled, timeout=60, what="the first batch")
+    finished = dict(pipeline.ledger.outcomes)
+    # WHEN the destination bucket disappears and more files arrive
     _delete_bucket(pipeline.clients.s3, pipeline.deployment.dest_bucket)
-    # THEN every file either kept its recorded outcome or its message is in the DLQ
+    later = {f"later-{index}.jpg": busy_jpeg for index in range(6)}
+    _upload(pipeline, tmp_path / "second", later)
+    # THEN no message is deleted without its outcome: after the redrive count, all wait in the DLQ
     status = run_until(pipeline, LocalPipeline.settled, timeout=120, what="the queue to settle")
     dead_lettered = pipeline.dead_lettered_keys()
-    assert status.unaccounted > 0
-    assert dead_lettered == pipeline.files - pipeline.ledger.outcomes.keys()
-    assert status.queue.pending == 0
+    assert dead_lettered == {f"ecsproc/{name}" for name in later}
+    assert pipeline.ledger.outcomes == finished
+    assert status.unaccounted == len(later) and status.queue.pending == 0
     # AND the summary reports them
     table = summary_table(status, len(dead_lettered))
     rows = dict(zip(table.columns[0].cells, table.columns[1].cells, strict=True))
-    assert str(len(dead_lettered)) in str(rows["in the DLQ"])
+    assert str(len(later)) in str(rows["in the DLQ"])
 
 
 def test_disabling_the_pipeline_stops_intake_and_reenabling_drains_the_backlog(
