@@ -176,6 +176,14 @@ def _run_batch(
 def _serve(pipeline: LocalPipeline, console: Console) -> int:
     deployment = pipeline.deployment
     upload_to = f"s3://{deployment.source_bucket}/{pipeline.settings.source_prefix}"
+    environment = (
+        f"AWS_ENDPOINT_URL={pipeline.endpoint_url} AWS_ACCESS_KEY_ID=local "
+        f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}"
+    )
+    boto3_upload = (
+        "python -c \"import boto3; boto3.client('s3').upload_file('photo.jpg', "
+        f"'{deployment.source_bucket}', '{pipeline.settings.source_prefix}photo.jpg')\""
+    )
     console.print(
         f"""[bold]The pipeline is up.[/] Upload from another terminal; Ctrl-C stops everything.
 
@@ -183,18 +191,14 @@ def _serve(pipeline: LocalPipeline, console: Console) -> int:
   source        {upload_to}  (keys ending in {pipeline.settings.source_suffix!r})
   destination   s3://{deployment.dest_bucket}/{pipeline.settings.dest_prefix}
 
-  with the AWS CLI:
-    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION} \\
-      aws --endpoint-url {pipeline.endpoint_url} s3 cp photo.jpg {upload_to}
-
-  with boto3:
-    AWS_ENDPOINT_URL={pipeline.endpoint_url} AWS_ACCESS_KEY_ID=local \\
-      AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION} python -c "import boto3; \\
-      boto3.client('s3').upload_file('photo.jpg', '{deployment.source_bucket}', \\
-      '{pipeline.settings.source_prefix}photo.jpg')"
+  In another terminal:
+    export {environment}
+    aws --endpoint-url $AWS_ENDPOINT_URL s3 cp photo.jpg {upload_to}
+  or, with boto3:
+    {boto3_upload}
 """,
-        markup=True,
         highlight=False,
+        soft_wrap=True,
     )
     with ProgressDisplay(console, "files") as display:
         try:

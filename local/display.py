@@ -34,9 +34,15 @@ def describe(status: Status) -> str:
 
 
 class ProgressDisplay:
-    """A rich progress bar of files finished, with the queue and tasks beside it."""
+    """A rich progress bar of files finished, with the queue and tasks beside it.
+
+    Not on a terminal (CI logs, a pipe) a live bar cannot redraw, so each change of the status is
+    printed as a line instead.
+    """
 
     def __init__(self, console: Console, label: str) -> None:
+        self._console = console
+        self._last_line = ""
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -50,7 +56,8 @@ class ProgressDisplay:
         self._task: TaskID | None = None
 
     def __enter__(self) -> ProgressDisplay:
-        self._progress.start()
+        if self._console.is_terminal:
+            self._progress.start()
         self._task = self._progress.add_task(self._label, total=None, detail="starting")
         return self
 
@@ -64,6 +71,12 @@ class ProgressDisplay:
 
     def update(self, status: Status) -> None:
         assert self._task is not None, "use ProgressDisplay as a context manager"
+        if not self._console.is_terminal:
+            line = f"{status.finished}/{status.files} files | {describe(status)}"
+            if line != self._last_line:
+                self._console.print(line, soft_wrap=True)
+                self._last_line = line
+            return
         self._progress.update(
             self._task,
             total=status.files or None,
