@@ -39,8 +39,10 @@ TICK_SECONDS = 0.2
 SHUTDOWN_GRACE_SECONDS = 15.0
 """After SIGTERM, files already started get this long to finish before their messages are
 handed back; with the intake's 10 s long poll the worker exits well inside ECS's 30 s."""
-DELETE_FLUSH_SECONDS = 1.0
-"""A finished message waits at most this long for nine others to share its delete call."""
+DELETE_FLUSH_SECONDS = 5.0
+"""A finished message waits at most this long (and at most a quarter of the visibility timeout)
+for nine others to share its delete call; a task that dies meanwhile only causes a redelivery,
+which rewrites identical objects."""
 HEARTBEAT_MARGIN = 0.5
 """Extend a held message's visibility once less than this fraction of the timeout is left."""
 RECEIVE_ERROR_PAUSE_SECONDS = 2.0
@@ -127,6 +129,7 @@ class Worker:
         self._lease_seconds = max(1, visibility_timeout)
         self._switch = switch
         self._shutdown_grace_seconds = shutdown_grace_seconds
+        self._delete_flush_seconds = min(DELETE_FLUSH_SECONDS, self._lease_seconds / 4)
         self._clock = clock
         self._backoff = backoff or functools.partial(backoff_seconds, rng=random.Random())
         """Visibility timeout for a transient failure, from the message's receive count."""
@@ -283,7 +286,7 @@ class Worker:
         self._to_delete.append(lease)
 
     def _flush_deletes(self, now: float, *, force: bool) -> None:
-        due = now - self._oldest_delete_at >= DELETE_FLUSH_SECONDS
+        due = now - self._oldest_delete_at >= self._delete_flush_seconds
         while self._to_delete and (force or due or len(self._to_delete) >= BATCH_MAX_ENTRIES):
             batch = self._to_delete[:BATCH_MAX_ENTRIES]
             self._to_delete = self._to_delete[BATCH_MAX_ENTRIES:]
