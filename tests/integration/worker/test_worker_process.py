@@ -17,6 +17,7 @@ from tests.integration.worker.conftest import (
 )
 from tests.support import images
 from tests.support.worker_messages import s3_event, s3_test_event
+from worker.cpu import task_vcpus
 from worker.env import Env
 
 STOP_TIMEOUT_SECONDS = 30
@@ -51,6 +52,9 @@ def test_drains_every_kind_of_message_and_exits_when_idle(pipeline: Pipeline) ->
     lines = json_lines(finished.stdout)
     assert lines[-1]["event"] == "stopped"
     assert lines[-1]["reason"] == "idle"
+    # ... having sized itself from this machine's CPU quota (no override given)
+    (started,) = [line for line in lines if line["event"] == "started"]
+    assert started["concurrency"] == task_vcpus({})
     objects = pipeline.dest_objects()
     # ... every good file has an exact-size RGB output (format by extension) and a .success log
     for name in images.GOOD_FILES:
@@ -116,7 +120,9 @@ def test_sigterm_mid_batch_exits_zero_with_every_message_finished_or_back(
     # THEN it exits 0 inside the stop timeout
     assert worker.returncode == 0, stderr
     assert stopped_after < STOP_TIMEOUT_SECONDS
-    assert json_lines(stdout)[-1]["reason"] == "signal"
+    lines = json_lines(stdout)
+    assert lines[-1]["reason"] == "signal"
+    assert [line["concurrency"] for line in lines if line["event"] == "started"] == [1]
     # ... and every message is either recorded or visible again, none held in flight
     finished = {
         key.removeprefix("processed/logs/").removesuffix(".success")
