@@ -107,7 +107,6 @@ def process_image(data: bytes, output_format: OutputFormat, spec: ResizeSpec) ->
         "source_size": list(oriented_size),
         "exif_orientation": orientation,
         "dct_scale": f"1/{draft_scale}",
-        "resize_mode": spec.mode.value,
         "output_size": list(resized.size),
         "output_format": output_format.value,
         "output_bytes": len(encoded),
