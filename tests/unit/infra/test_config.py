@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.config import (
@@ -305,6 +305,8 @@ def _outputs(dest_prefix: str, key: str) -> list[str]:
 _PARTS = st.text(alphabet="a/.s", max_size=3)
 
 
+# No deadline: each example enumerates ~1000 keys, and the cores are shared with other suites.
+@settings(deadline=None)
 @given(source_prefix=_PARTS, source_suffix=_PARTS, dest_prefix=_PARTS)
 def test_retrigger_check_agrees_with_trying_every_short_upload_key(
     source_prefix: str, source_suffix: str, dest_prefix: str
