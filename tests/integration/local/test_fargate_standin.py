@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.fargate import FargateStandIn
 
@@ -40,15 +39,10 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-def ecs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("ecs")
-        client.create_cluster(clusterName="cluster")
-        yield client
+def ecs(mocked_aws: None) -> Any:
+    client = boto3.client("ecs")
+    client.create_cluster(clusterName="cluster")
+    return client
 
 
 def _task_definition(ecs: Any, behaviour: str, stop_timeout: int = 30) -> str:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 import pipeline_spec
 from local.provision import Clients, Deployment, provision
@@ -18,16 +16,8 @@ from worker.env import Env
 
 
 @pytest.fixture
-def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clients]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield Clients(*(boto3.client(service) for service in ("s3", "sqs", "ecs", "ec2", "ssm")))
+def clients(mocked_aws: None) -> Clients:
+    return Clients(*(boto3.client(service) for service in ("s3", "sqs", "ecs", "ec2", "ssm")))
 
 
 @pytest.fixture
