@@ -40,7 +40,7 @@ class Account:
         )
 
     def arn(self, service: str, resource: pulumi.Input[str]) -> pulumi.Output[str]:
-        """A regional ARN in this account, e.g. ``arn(\"ecs\", \"task-definition/f:*\")``."""
+        """A regional ARN in this account, e.g. ``arn("ecs", "task-definition/f:*")``."""
         return pulumi.Output.concat(
             "arn:", self.partition, ":", service, ":", self.region, ":", self.account_id, ":",
             resource,
