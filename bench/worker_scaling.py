@@ -8,7 +8,8 @@ Run: ``venv/bin/python -m bench.worker_scaling [--files N] [--repeats N]``.
   alternate, `--repeats` times each; time is from `run()` to the last PUT, median (goal: >= 1.8x).
 - Threads vs processes: the image stage alone on two CPUs, in a thread pool (what the worker
   uses: Pillow releases the GIL while decoding, resizing and encoding) and in a process pool
-  (which must also pickle every file in and every output out), against one thread.
+  (which must also pickle every file in and every output out), against one thread; and how much
+  of the image work holds the GIL, measured by a probe thread (robust to a busy machine).
 - Requests per file: the same worker with real boto3 clients against moto's server, counting
   every HTTP request botocore sends (retries included) (goal: 1 GET, 2 PUTs, receives and
   deletes in tens).
@@ -98,6 +99,37 @@ def image_stage(corpus: list[CorpusFile], files: int, executor: Executor | None)
     return files / (time.perf_counter() - started)
 
 
+PROBE_SLEEP_SECONDS = 0.0005
+PROBE_LATE_SECONDS = 0.003
+
+
+def gil_held_share(corpus: list[CorpusFile]) -> float:
+    """Share of the image work's wall time during which another thread could not run Python.
+
+    A probe thread sleeps half a millisecond at a time while one thread processes the corpus;
+    waking needs the GIL, so time spent waking late is time the image work held it. Load from
+    elsewhere only makes the probe later, so this is an upper bound, and unlike a speed-up it
+    stays meaningful on a busy machine.
+    """
+    done = threading.Event()
+
+    def work() -> None:
+        for file in corpus:
+            process_image(file.data, OutputFormat.JPEG, SPEC)
+        done.set()
+
+    late = 0.0
+    started = time.perf_counter()
+    threading.Thread(target=work).start()
+    while not done.is_set():
+        before = time.perf_counter()
+        time.sleep(PROBE_SLEEP_SECONDS)
+        waited = time.perf_counter() - before
+        if waited > PROBE_LATE_SECONDS:
+            late += waited
+    return late / (time.perf_counter() - started)
+
+
 def request_counts(corpus: list[CorpusFile], files: int) -> Counter[str]:
     """Every HTTP request of a drain of `files` messages through moto's server."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -182,12 +214,13 @@ def main() -> None:
                 seconds[len(cpus)].append(elapsed)
                 calls = counted
         rates = measure_processes_vs_threads(corpus, options.files)
+        gil = gil_held_share(corpus)
     finally:
         pin(every_cpu)
     requests = request_counts(corpus, 40)
     # Other processes on the machine take CPU from the 2-CPU runs: say how busy it was.
     options.load = f"{load_before:.2f}, {os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs)"
-    report(options, seconds, calls, rates, requests)
+    report(options, seconds, calls, rates, gil, requests)
 
 
 def report(
@@ -195,6 +228,7 @@ def report(
     seconds: dict[int, list[float]],
     fake_calls: Counter[str],
     rates: dict[str, float],
+    gil: float,
     requests: Counter[str],
 ) -> None:
     files = options.files
@@ -210,6 +244,7 @@ def report(
     print(f"\nImage stage on 2 CPUs, {files} files (files/s)")
     for label, rate in rates.items():
         print(f"  {label:<12}{rate:>8.1f}{rate / rates['one thread']:>8.2f}x")
+    print(f"  GIL held during the image work: {gil:.0%} of its wall time (at most)")
     print("\nRequests per file")
     print(f"{'request':<30}{'moto, 40 files':>16}{f'fake, {files} files':>18}")
     for operation in (
