@@ -285,12 +285,10 @@ def _queue_name(text: str) -> str:
 
 
 def _dest_prefix(text: str) -> str:
-    if not text:
-        # SSM parameters cannot hold an empty value, so PIPELINE_S3_DEST_PREFIX needs one.
-        raise ValueError("expected a non-empty prefix such as processed")
     if text.startswith("/") or text.endswith("/"):
         raise ValueError(
-            "expected no leading or trailing '/' (the worker adds one), e.g. processed"
+            "expected no leading or trailing '/' (the worker adds one), e.g. processed, or "
+            "empty for the bucket root"
         )
     return text
 

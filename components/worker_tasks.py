@@ -332,6 +332,9 @@ class WorkerTasks(pulumi.ComponentResource):
             capacity=text(args.capacity),
         )
         for param, value in parameters.items():
+            if param is Param.S3_DEST_PREFIX and not args.dest_prefix:
+                # SSM cannot hold an empty value: the parameter's absence means the bucket root.
+                continue
             aws.ssm.Parameter(
                 f"{self._name}-{param.value.lower().replace('_', '-')}",
                 name=f"{args.ssm_path}{param.value}",

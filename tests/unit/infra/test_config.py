@@ -175,7 +175,6 @@ def test_example_stack_suggestions_are_each_valid() -> None:
             "list of at most 5",
         ),
         ({"repositoryName": "ECS Pipeline"}, "repositoryName", "ECR repository name"),
-        ({"destPrefix": ""}, "destPrefix", "non-empty prefix"),
         ({"destPrefix": "processed/"}, "destPrefix", "no leading or trailing '/'"),
         ({"destPrefix": "/processed"}, "destPrefix", "no leading or trailing '/'"),
         ({"sourcePrefix": "/ecsproc/"}, "sourcePrefix", "no leading '/'"),
@@ -228,6 +227,7 @@ def test_config_error_is_a_run_error_so_pulumi_prints_no_stack_trace() -> None:
         {"targetSize": "640X480"},
         {"resizeMode": "CROP"},
         {"destPrefix": "training/v1"},
+        {"destPrefix": ""},
         {"sourcePrefix": ""},
         {"sourceSuffix": ""},
         {"maxReceiveCount": 1000},
@@ -260,7 +260,13 @@ def test_same_bucket_with_a_disjoint_destination_prefix_is_accepted() -> None:
 
 @pytest.mark.parametrize(
     ("source_prefix", "dest_prefix"),
-    [("", "processed"), ("ecsproc/", "ecsproc"), ("ecsproc/", "ecsproc/out"), ("ecs", "ecsproc")],
+    [
+        ("", "processed"),
+        ("ecsproc/", ""),
+        ("ecsproc/", "ecsproc"),
+        ("ecsproc/", "ecsproc/out"),
+        ("ecs", "ecsproc"),
+    ],
 )
 def test_same_bucket_where_outputs_would_be_processed_again_is_rejected(
     source_prefix: str, dest_prefix: str

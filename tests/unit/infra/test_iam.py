@@ -18,7 +18,7 @@ from tests.unit.infra.mocks import (
     repository_url,
     role_arn,
 )
-from tests.unit.infra.program import StackRun
+from tests.unit.infra.program import StackRun, run_program, stack_config
 
 # The only actions AWS authorises solely on "*", each with the reason the stack uses it.
 STAR_RESOURCE_ACTIONS = {
@@ -219,3 +219,11 @@ def test_byo_policies_name_the_users_buckets_and_queue(byo_run: StackRun) -> Non
     assert statements["ReadUploads"]["Resource"] == [f"{bucket_arn(BYO_SOURCE)}/ecsproc/*"]
     assert statements["WriteOutputs"]["Resource"] == [f"{bucket_arn(BYO_DEST)}/processed/*"]
     assert statements["DrainQueue"]["Resource"] == [queue_arn(BYO_QUEUE)]
+
+
+def test_empty_destination_prefix_lets_the_worker_write_anywhere_in_its_bucket() -> None:
+    run = run_program(stack_config({"destPrefix": ""}))
+
+    statements = _role_policies(run)["worker-task-role"]
+    dest = bucket_arn(run.outputs["destBucket"])
+    assert statements["WriteOutputs"]["Resource"] == [f"{dest}/*"]

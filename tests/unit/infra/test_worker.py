@@ -269,3 +269,13 @@ def test_graviton_and_spot_variants(
     [strategy] = run.one(t.CAPACITY_PROVIDERS).inputs["defaultCapacityProviderStrategies"]
     assert strategy["capacityProvider"] == capacity
     assert _parameters(run)[f"{SSM_PATH}{Param.ECS_CAPACITY.value}"] == capacity
+
+
+def test_empty_destination_prefix_writes_at_the_root_and_leaves_its_parameter_out() -> None:
+    run = run_program(stack_config({"destPrefix": ""}))
+
+    assert _environment(run)[Env.DEST_PREFIX] == ""
+    # SSM holds no empty value: the parameter is absent, the rest are there
+    assert set(_parameters(run)) == {
+        f"{SSM_PATH}{name.value}" for name in Param if name is not Param.S3_DEST_PREFIX
+    }
