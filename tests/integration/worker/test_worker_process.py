@@ -189,3 +189,13 @@ def test_unreadable_switch_is_one_line_and_exit_1(pipeline: Pipeline) -> None:
     assert line == (
         f"worker: cannot read SSM parameter {pipeline.ssm_path}PIPELINE_ENABLED: ParameterNotFound"
     )
+
+
+def test_missing_region_is_one_line_and_exit_1(pipeline: Pipeline) -> None:
+    environment = pipeline.environment()
+    del environment["AWS_DEFAULT_REGION"]
+    finished = run_worker_process(environment)
+    assert finished.returncode == 1
+    (line,) = finished.stderr.splitlines()
+    assert line.startswith("worker: cannot create AWS clients:")
+    assert "region" in line
