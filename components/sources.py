@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 
 import pulumi
@@ -26,14 +27,17 @@ def source_files(root: Path, pattern: str = "*") -> list[Path]:
 
 
 def content_hash(root: Path) -> str:
-    """SHA-256 over every file's path (relative to ``root``) and bytes.
+    """SHA-256 over every file's path (relative to ``root``), permission bits and bytes.
 
-    Paths are hashed too, so renaming or moving a file changes the hash; lengths delimit each
-    part, so no two different trees hash the same byte stream.
+    Paths are hashed, so renaming or moving a file changes the hash; so are permissions, because
+    pulumi-docker's own context digest includes them (a checkout with another umask rebuilds).
+    Lengths delimit each part, so no two different trees hash the same byte stream.
     """
     digest = hashlib.sha256()
     for path in source_files(root):
-        for part in (path.relative_to(root).as_posix().encode(), path.read_bytes()):
+        name = path.relative_to(root).as_posix().encode()
+        mode = oct(stat.S_IMODE(path.stat().st_mode)).encode()
+        for part in (name, mode, path.read_bytes()):
             digest.update(len(part).to_bytes(8, "big"))
             digest.update(part)
     return digest.hexdigest()

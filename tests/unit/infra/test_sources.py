@@ -44,8 +44,10 @@ def test_bytecode_caches_do_not_change_the_tag(context: Path) -> None:
         lambda root: (root / "pkg" / "main.py").rename(root / "pkg" / "entry.py"),
         lambda root: (root / "pkg" / "extra.py").write_text(""),
         lambda root: (root / "Dockerfile").write_text("FROM python:3.12-slim\n"),
+        # pulumi-docker's digest includes modes: a rebuild must come with a new tag
+        lambda root: (root / "pkg" / "main.py").chmod(0o600),
     ],
-    ids=["edit", "rename", "add", "dockerfile"],
+    ids=["edit", "rename", "add", "dockerfile", "mode"],
 )
 def test_any_change_to_the_context_gives_a_new_tag(context: Path, change: object) -> None:
     before = image_tag(context, CpuArchitecture.X86_64)
