@@ -6,6 +6,8 @@ Run: ``venv/bin/python -m bench.worker_scaling [--files N] [--repeats N]``.
   drains N messages from in-memory S3/SQS (bench.worker_fakes), pinned to one CPU with
   concurrency 1, then to two CPUs with concurrency 2 (what it picks from a 2-vCPU quota). Runs
   alternate, `--repeats` times each; time is from `run()` to the last PUT, median (goal: >= 1.8x).
+  Files take from 15 ms to 400 ms, so the default of 120 keeps the last file's tail (one CPU
+  idle while the other finishes it) to a few percent of a run.
 - Threads vs processes: the image stage alone on two CPUs, in a thread pool (what the worker
   uses: Pillow releases the GIL while decoding, resizing and encoding) and in a process pool
   (which must also pickle every file in and every output out), against one thread; and how much
@@ -196,7 +198,7 @@ def measure_processes_vs_threads(corpus: list[CorpusFile], files: int) -> dict[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=60)
+    parser.add_argument("--files", type=int, default=120)
     parser.add_argument("--repeats", type=int, default=3)
     options = parser.parse_args()
     corpus = load()
