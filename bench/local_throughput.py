@@ -6,8 +6,9 @@ Both runs use the same emulator, scaler, settings and corpus — the bundled sam
 up to 12 MP (4000x3000) — and differ only in the command the Fargate stand-in starts for each
 task: ``python -m worker``, or ``python -m bench.naive_worker`` (one message at a time, a plain
 full-size Pillow decode and resize). Throughput is files / seconds from the end of the upload to
-every file having its outcome: task start-up included, the upload (the same for both) not. Runs alternate (naive, ours, naive, ours, ...) so load from elsewhere on the
-machine lands on both; the table shows each run and the ratio of the medians.
+every file having its outcome: task start-up included, the upload (the same for both) not. Runs
+alternate (naive, ours, naive, ours, ...) so load from elsewhere on the machine lands on both;
+the table shows each run and the ratio of the medians.
 """
 
 from __future__ import annotations
