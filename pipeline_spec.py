@@ -23,9 +23,6 @@ WORKER_CONTAINER_NAME = "worker"
 WORKER_STOP_TIMEOUT_SECONDS = 30
 """ECS sends SIGKILL this long after SIGTERM; the worker hands back its messages well before."""
 
-CAPACITY_FARGATE = "FARGATE"
-CAPACITY_FARGATE_SPOT = "FARGATE_SPOT"
-
 # S3 events that mean "a new object exists"; one SQS message each.
 NOTIFICATION_EVENTS = (
     "s3:ObjectCreated:Put",
@@ -42,8 +39,6 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 """The SQS maximum, and longer than the queue's: a message's age carries over into the DLQ."""
 QUEUE_MAX_MESSAGE_BYTES = 262_144
 """S3 event messages are a few KB; 256 KiB is ample and accepted by every SQS region."""
-DEFAULT_MAX_RECEIVE_COUNT = 5
-"""Receives before a message moves to the DLQ: enough for transient failures to clear."""
 
 V = TypeVar("V")
 

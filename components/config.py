@@ -17,7 +17,8 @@ from typing import Final, TypeVar
 
 import pulumi
 
-from pipeline_spec import CAPACITY_FARGATE, CAPACITY_FARGATE_SPOT, PROJECT_NAME
+from pipeline_spec import PROJECT_NAME
+from scaler.parameters import Capacity
 from worker.env import ResizeMode, parse_resize_mode, parse_target_size
 
 T = TypeVar("T")
@@ -133,7 +134,7 @@ class PipelineConfig:
     @property
     def capacity(self) -> str:
         """The capacity provider worker tasks run on (PIPELINE_ECS_CAPACITY)."""
-        return CAPACITY_FARGATE_SPOT if self.use_fargate_spot else CAPACITY_FARGATE
+        return Capacity.FARGATE_SPOT if self.use_fargate_spot else Capacity.FARGATE
 
 
 def load_config(config: pulumi.Config | None = None) -> PipelineConfig:

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pipeline_spec
 from components.config import ConfigError, CpuArchitecture
 from components.iam import ECS_TASKS_SERVICE, Account, allow, document, service_role
-from scaler.parameters import Param
+from scaler.parameters import Capacity, Param
 
 LOG_STREAM_PREFIX: Final = "worker"
 HTTPS_PORT: Final = 443
@@ -140,10 +140,7 @@ class WorkerTasks(pulumi.ComponentResource):
         aws.ecs.ClusterCapacityProviders(
             f"{self._name}-capacity",
             cluster_name=cluster.name,
-            capacity_providers=[
-                pipeline_spec.CAPACITY_FARGATE,
-                pipeline_spec.CAPACITY_FARGATE_SPOT,
-            ],
+            capacity_providers=[capacity.value for capacity in Capacity],
             default_capacity_provider_strategies=[
                 aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
                     capacity_provider=args.capacity, weight=1

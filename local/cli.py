@@ -15,6 +15,7 @@ from types import FrameType
 
 from rich.console import Console
 
+import pipeline_spec
 from local.contact_sheet import SheetEntry, write_contact_sheet
 from local.display import ProgressDisplay, summary_table
 from local.emulator import REGION
@@ -180,6 +181,13 @@ def _serve(pipeline: LocalPipeline, console: Console) -> int:
         f"AWS_ENDPOINT_URL={pipeline.endpoint_url} AWS_ACCESS_KEY_ID=local "
         f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}"
     )
+    aws_upload = pipeline_spec.upload_command(
+        deployment.source_bucket,
+        pipeline.settings.source_prefix,
+        pipeline.settings.source_suffix,
+        source_dir="./my-photos",
+        endpoint_url=pipeline.endpoint_url,
+    )
     boto3_upload = (
         "python -c \"import boto3; boto3.client('s3').upload_file('photo.jpg', "
         f"'{deployment.source_bucket}', '{pipeline.settings.source_prefix}photo.jpg')\""
@@ -193,7 +201,7 @@ def _serve(pipeline: LocalPipeline, console: Console) -> int:
 
   In another terminal:
     export {environment}
-    aws --endpoint-url $AWS_ENDPOINT_URL s3 cp photo.jpg {upload_to}
+    {aws_upload}
   or, with boto3:
     {boto3_upload}
 """,

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 import pipeline_spec
+from scaler.parameters import Capacity
 from worker.env import parse_resize_mode, parse_target_size
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -41,10 +42,10 @@ class LocalSettings:
     task_memory: int
     use_fargate_spot: bool
     assign_public_ip: bool
+    max_receive_count: int
     # Local-only: the stack's schedule is minutes; here a run should take seconds.
     schedule_seconds: float = 3.0
     visibility_timeout: int = pipeline_spec.QUEUE_VISIBILITY_TIMEOUT_SECONDS
-    max_receive_count: int = pipeline_spec.DEFAULT_MAX_RECEIVE_COUNT
     idle_seconds: int = LOCAL_IDLE_SECONDS
     stack: str = STACK
 
@@ -58,10 +59,8 @@ class LocalSettings:
             raise ValueError("schedule_seconds and visibility_timeout must be positive")
 
     @property
-    def capacity(self) -> str:
-        if self.use_fargate_spot:
-            return pipeline_spec.CAPACITY_FARGATE_SPOT
-        return pipeline_spec.CAPACITY_FARGATE
+    def capacity(self) -> Capacity:
+        return Capacity.FARGATE_SPOT if self.use_fargate_spot else Capacity.FARGATE
 
     @property
     def ssm_path(self) -> str:
@@ -96,4 +95,5 @@ def project_defaults(project_file: Path = PROJECT_ROOT / "Pulumi.yaml") -> Local
         task_memory=default("taskMemory"),
         use_fargate_spot=default("useFargateSpot"),
         assign_public_ip=default("assignPublicIp"),
+        max_receive_count=default("maxReceiveCount"),
     )

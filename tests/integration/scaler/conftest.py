@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 import pipeline_spec
-from scaler.parameters import SSM_PATH_ENV, Param
+from scaler.parameters import SSM_PATH_ENV, Capacity, Param
 from tests.unit.scaler.factories import CLUSTER, FAMILY, REGION, SSM_PATH
 
 AWS_TEST_ENVIRONMENT = {
@@ -98,7 +98,7 @@ def create_pipeline(**overrides: str) -> Pipeline:
         max_tasks_per_run="10",
         messages_per_task="1",
         assign_public_ip="1",
-        capacity=pipeline_spec.CAPACITY_FARGATE,
+        capacity=Capacity.FARGATE,
     )
     for param, value in values.items():
         ssm.put_parameter(

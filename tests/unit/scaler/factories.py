@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pipeline_spec
-from scaler.parameters import Param
+from scaler.parameters import Capacity, Param
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -32,7 +32,7 @@ def parameter_values(**overrides: str | None) -> dict[str, str]:
         max_tasks_per_run="10",
         messages_per_task="1",
         assign_public_ip=pipeline_spec.flag(True),
-        capacity=pipeline_spec.CAPACITY_FARGATE,
+        capacity=Capacity.FARGATE,
     )
     merged: dict[str, str | None] = {name.value: value for name, value in values.items()}
     for name, value in overrides.items():
