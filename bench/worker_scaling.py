@@ -79,15 +79,18 @@ def pin(cpus: set[int]) -> None:
 
 def whole_worker(
     corpus: list[CorpusFile], files: int, cpus: set[int]
-) -> tuple[float, Counter[str]]:
+) -> tuple[float, float, Counter[str]]:
+    """(wall seconds, CPU seconds of all threads, calls) of one drain of `files` messages."""
     aws = FakeAws()
     for number in range(files):
         aws.upload(SOURCE, f"{number:04}.jpg", corpus[number % len(corpus)].data)
     pin(cpus)
+    cpu_started = time.process_time()
     started = time.perf_counter()
     worker(aws.sqs, aws.s3, QUEUE_URL, concurrency=len(cpus)).run()
+    cpu_seconds = time.process_time() - cpu_started
     assert aws.calls["PutObject"] == 2 * files, aws.calls
-    return aws.last_put_at - started, aws.calls
+    return aws.last_put_at - started, cpu_seconds, aws.calls
 
 
 def image_stage(corpus: list[CorpusFile], files: int, executor: Executor | None) -> float:
@@ -209,11 +212,13 @@ def main() -> None:
     one, two = {min(every_cpu)}, set(sorted(every_cpu)[:2])
     try:
         seconds: dict[int, list[float]] = {1: [], 2: []}
+        cpu_seconds: dict[int, list[float]] = {1: [], 2: []}
         calls: Counter[str] = Counter()
         for _ in range(options.repeats):
             for cpus in (one, two):
-                elapsed, counted = whole_worker(corpus, options.files, cpus)
+                elapsed, used, counted = whole_worker(corpus, options.files, cpus)
                 seconds[len(cpus)].append(elapsed)
+                cpu_seconds[len(cpus)].append(used)
                 calls = counted
         rates = measure_processes_vs_threads(corpus, options.files)
         gil = gil_held_share(corpus)
@@ -222,12 +227,13 @@ def main() -> None:
     requests = request_counts(corpus, 40)
     # Other processes on the machine take CPU from the 2-CPU runs: say how busy it was.
     options.load = f"{load_before:.2f}, {os.getloadavg()[0]:.2f} (on {os.cpu_count()} CPUs)"
-    report(options, seconds, calls, rates, gil, requests)
+    report(options, seconds, cpu_seconds, calls, rates, gil, requests)
 
 
 def report(
     options: argparse.Namespace,
     seconds: dict[int, list[float]],
+    cpu_seconds: dict[int, list[float]],
     fake_calls: Counter[str],
     rates: dict[str, float],
     gil: float,
@@ -236,11 +242,20 @@ def report(
     files = options.files
     print(f"\nWhole worker, {files} files of the corpus (in-memory S3/SQS)")
     print(f"median of {options.repeats}; load average before and after: {options.load}")
-    print(f"{'CPUs':>5}{'concurrency':>13}{'seconds':>10}{'files/s':>10}{'vs 1 CPU':>10}")
+    # CPU ms per file shows whether two threads cost more work than one; CPUs busy shows
+    # whether the worker kept both CPUs fed (below 2 on a busy machine: others had them).
+    print(
+        f"{'CPUs':>5}{'concurrency':>13}{'seconds':>10}{'files/s':>10}{'vs 1 CPU':>10}"
+        f"{'CPU ms/file':>13}{'CPUs busy':>11}"
+    )
     base = statistics.median(seconds[1])
     for cores in (1, 2):
         median = statistics.median(seconds[cores])
-        print(f"{cores:>5}{cores:>13}{median:>10.2f}{files / median:>10.1f}{base / median:>9.2f}x")
+        used = statistics.median(cpu_seconds[cores])
+        print(
+            f"{cores:>5}{cores:>13}{median:>10.2f}{files / median:>10.1f}{base / median:>9.2f}x"
+            f"{used / files * 1000:>13.1f}{used / median:>11.2f}"
+        )
     for cores in (1, 2):
         print(f"  runs with {cores} CPU(s), seconds: {[round(s, 2) for s in seconds[cores]]}")
     print(f"\nImage stage on 2 CPUs, {files} files (files/s)")
