@@ -19,9 +19,9 @@ import pipeline_spec
 from local.contact_sheet import SheetEntry, write_contact_sheet
 from local.display import ProgressDisplay, summary_table
 from local.emulator import REGION
-from local.outcomes import Outcome, logs_prefix, output_key
 from local.pipeline import LocalPipeline, Status
 from local.settings import LocalSettings, project_defaults
+from worker.layout import Outcome, log_key, output_key
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 TICK_SECONDS = 0.5
@@ -227,14 +227,14 @@ def _write_results(pipeline: LocalPipeline, console: Console, out: Path) -> None
     for key in sorted(pipeline.files):
         outcome = pipeline.ledger.outcomes.get(key)
         output_path = out / output_key(prefix, key)
-        failed_log = out / f"{logs_prefix(prefix)}{key}.{Outcome.FAILED.value}"
+        failed_log = out / log_key(prefix, key, Outcome.FAILED)
         entries.append(
             SheetEntry(
                 key=key,
                 source=pipeline.source_bytes(key),
-                output=output_path.read_bytes() if outcome is Outcome.SUCCEEDED else None,
-                succeeded=outcome is Outcome.SUCCEEDED,
-                note=_failure_note(failed_log) if outcome is not Outcome.SUCCEEDED else "",
+                output=output_path.read_bytes() if outcome is Outcome.SUCCESS else None,
+                succeeded=outcome is Outcome.SUCCESS,
+                note=_failure_note(failed_log) if outcome is not Outcome.SUCCESS else "",
             )
         )
     sheet = write_contact_sheet(entries, out / "contact-sheet.png")

@@ -8,22 +8,9 @@ destination bucket that disappears mid-run cannot erase what was already recorde
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-
-class Outcome(StrEnum):
-    SUCCEEDED = "success"
-    FAILED = "failed"
-
-
-def logs_prefix(dest_prefix: str) -> str:
-    """Where the worker writes log objects; an empty destination prefix means no leading ``/``."""
-    return f"{dest_prefix}/logs/" if dest_prefix else "logs/"
-
-
-def output_key(dest_prefix: str, key: str) -> str:
-    return f"{dest_prefix}/{key}" if dest_prefix else key
+from worker.layout import Outcome, logs_prefix
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,13 @@ import boto3
 
 from local.emulator import Emulator
 from local.fargate import FargateStandIn, LineSink
-from local.outcomes import Outcome, OutcomeLedger, QueueDepth, queue_depth
+from local.outcomes import OutcomeLedger, QueueDepth, queue_depth
 from local.provision import Clients, Deployment, provision
 from local.settings import PROJECT_ROOT, LocalSettings
 from scaler.handler import ScalerResult
 from scaler.handler import handler as scaler_handler
 from scaler.parameters import SSM_PATH_ENV
+from worker.layout import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class LocalPipeline:
         self.ledger.refresh()
         return Status(
             files=len(self.files),
-            succeeded=self.ledger.count(Outcome.SUCCEEDED, self.files),
+            succeeded=self.ledger.count(Outcome.SUCCESS, self.files),
             failed=self.ledger.count(Outcome.FAILED, self.files),
             queue=queue_depth(self.clients.sqs, self.deployment.queue_url, self.deployment.dlq_url),
             tasks_running=len(self.fargate.running),

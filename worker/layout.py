@@ -24,6 +24,11 @@ def output_key(prefix: str, key: str) -> str:
     return _join(prefix, key)
 
 
+def logs_prefix(prefix: str) -> str:
+    """`<prefix>/logs/`: every log object's key starts with it."""
+    return _join(prefix, f"{LOGS_FOLDER}/")
+
+
 def log_key(prefix: str, key: str, outcome: Outcome) -> str:
     """`<prefix>/logs/<key>.success` or `.failed`."""
-    return _join(prefix, f"{LOGS_FOLDER}/{key}.{outcome.value}")
+    return f"{logs_prefix(prefix)}{key}.{outcome.value}"

@@ -15,10 +15,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from local.display import summary_table
-from local.outcomes import Outcome
 from local.pipeline import LocalPipeline, Status
 from scaler.parameters import Param
 from tests.e2e.conftest import PipelineFactory, run_until, write_files
+from worker.layout import Outcome
 
 STOP_TIMEOUT_SECONDS = 30
 
@@ -33,7 +33,7 @@ def _busy_batch(busy_jpeg: bytes, count: int) -> dict[str, bytes]:
 
 def _assert_each_file_has_exactly_one_success(pipeline: LocalPipeline) -> None:
     for key in pipeline.files:
-        assert pipeline.ledger.outcomes.get(key) is Outcome.SUCCEEDED, key
+        assert pipeline.ledger.outcomes.get(key) is Outcome.SUCCESS, key
         assert len(pipeline.ledger.log_keys[key]) == 1, pipeline.ledger.log_keys[key]
     outputs = {
         key.removeprefix(pipeline.settings.dest_prefix + "/")

@@ -7,7 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local.outcomes import Outcome, OutcomeLedger, logs_prefix, output_key
+from local.outcomes import OutcomeLedger
+from worker.layout import Outcome, logs_prefix, output_key
 
 
 @pytest.fixture
@@ -15,15 +16,6 @@ def s3(mocked_aws: None) -> Any:
     client = boto3.client("s3")
     client.create_bucket(Bucket="dest")
     return client
-
-
-@pytest.mark.parametrize(
-    ("prefix", "logs", "output"),
-    [("processed", "processed/logs/", "processed/a/b.jpg"), ("", "logs/", "a/b.jpg")],
-)
-def test_layout_of_outputs_and_logs(prefix: str, logs: str, output: str) -> None:
-    assert logs_prefix(prefix) == logs
-    assert output_key(prefix, "a/b.jpg") == output
 
 
 @pytest.mark.parametrize("prefix", ["processed", ""])
@@ -35,7 +27,7 @@ def test_outcomes_come_from_log_objects(s3: Any, prefix: str) -> None:
     ledger = OutcomeLedger(s3, "dest", prefix)
     ledger.refresh()
     assert ledger.outcomes == {
-        "ecsproc/a b+c é.jpg": Outcome.SUCCEEDED,
+        "ecsproc/a b+c é.jpg": Outcome.SUCCESS,
         "ecsproc/broken.jpg": Outcome.FAILED,
     }
     assert ledger.count(Outcome.FAILED, {"ecsproc/broken.jpg", "other"}) == 1
@@ -48,7 +40,7 @@ def test_a_vanished_destination_bucket_does_not_erase_recorded_outcomes(s3: Any)
     s3.delete_object(Bucket="dest", Key="processed/logs/ecsproc/a.jpg.success")
     s3.delete_bucket(Bucket="dest")
     ledger.refresh()
-    assert ledger.outcomes == {"ecsproc/a.jpg": Outcome.SUCCEEDED}
+    assert ledger.outcomes == {"ecsproc/a.jpg": Outcome.SUCCESS}
 
 
 def test_every_log_object_of_a_file_is_kept_so_duplicates_can_be_seen(s3: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.layout import Outcome, log_key, output_key
+from worker.layout import Outcome, log_key, logs_prefix, output_key
 
 
 def test_output_and_logs_under_the_prefix() -> None:
@@ -15,3 +15,9 @@ def test_output_and_logs_under_the_prefix() -> None:
 def test_empty_prefix_has_no_leading_slash() -> None:
     assert output_key("", "x.jpg") == "x.jpg"
     assert log_key("", "x.jpg", Outcome.FAILED) == "logs/x.jpg.failed"
+
+
+def test_every_log_key_starts_with_the_logs_prefix() -> None:
+    for prefix, expected in (("processed", "processed/logs/"), ("", "logs/")):
+        assert logs_prefix(prefix) == expected
+        assert log_key(prefix, "a/b.jpg", Outcome.SUCCESS).startswith(expected)
