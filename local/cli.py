@@ -246,10 +246,12 @@ def _failure_note(log_path: Path) -> str:
     if not log_path.exists():
         return "no outcome recorded (see the DLQ)"
     text = log_path.read_text(errors="replace").strip()
-    with contextlib.suppress(ValueError, AttributeError):
-        return str(json.loads(text).get("error", text))
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "failed"
+    try:
+        error = json.loads(text)["error"]
+        return f"{error['reason']}: {error['detail']}"
+    except (ValueError, KeyError, TypeError):
+        # Not the worker's JSON log (another worker wrote it): show its first line.
+        return text.splitlines()[0] if text else "failed"
 
 
 def _notes(pipeline: LocalPipeline, status: Status) -> list[str]:

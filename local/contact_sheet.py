@@ -99,7 +99,7 @@ def _paste_thumbnail(
 ) -> None:
     thumbnail = _thumbnail(data)
     if thumbnail is None:
-        _placeholder(draw, font, left, top, "not an image", INK)
+        _placeholder(draw, font, left, top, "cannot decode", INK)
         return
     offset = ((THUMB - thumbnail.width) // 2, (THUMB - thumbnail.height) // 2)
     sheet.paste(thumbnail, (left + offset[0], top + offset[1]))

@@ -89,7 +89,8 @@ def summary_table(status: Status, dead_lettered: int, notes: Sequence[str] = ())
     table = Table(title="fargate-pipeline (local)", show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
-    rate = status.finished / status.elapsed if status.elapsed > 0 else 0.0
+    busy = status.last_outcome_after or status.elapsed
+    rate = status.finished / busy if busy > 0 else 0.0
     rows = [
         ("files", str(status.files)),
         ("succeeded", f"[green]{status.succeeded}[/]"),
@@ -98,8 +99,9 @@ def summary_table(status: Status, dead_lettered: int, notes: Sequence[str] = ())
         ("without an outcome", f"[red]{status.unaccounted}[/]" if status.unaccounted else "0"),
         ("left in the queue", str(status.queue.pending)),
         ("tasks started", str(status.tasks_started)),
-        ("wall time", f"{status.elapsed:.1f} s"),
+        ("last outcome after", f"{busy:.1f} s"),
         ("files/s", f"{rate:.2f}"),
+        ("queue empty after", f"{status.elapsed:.1f} s"),
     ]
     for name, value in rows:
         table.add_row(name, value)

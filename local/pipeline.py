@@ -52,6 +52,9 @@ class Status:
     tasks_running: int
     tasks_started: int
     elapsed: float
+    """Seconds since the pipeline started."""
+    last_outcome_after: float | None
+    """Seconds until the last file got its outcome, once every file has one."""
 
     @property
     def finished(self) -> int:
@@ -136,6 +139,7 @@ class LocalPipeline:
             self.clients.s3, self.deployment.dest_bucket, self.settings.dest_prefix
         )
         self._started_at = time.monotonic()
+        self._last_outcome_after: float | None = None
         self._next_scaler_run = self._started_at
 
     # -- what a user does ----------------------------------------------------------------------
@@ -194,14 +198,22 @@ class LocalPipeline:
 
     def status(self) -> Status:
         self.ledger.refresh()
+        elapsed = time.monotonic() - self._started_at
+        succeeded = self.ledger.count(Outcome.SUCCESS, self.files)
+        failed = self.ledger.count(Outcome.FAILED, self.files)
+        if self.files and succeeded + failed == len(self.files):
+            self._last_outcome_after = self._last_outcome_after or elapsed
+        else:
+            self._last_outcome_after = None  # serve mode: new files arrived
         return Status(
             files=len(self.files),
-            succeeded=self.ledger.count(Outcome.SUCCESS, self.files),
-            failed=self.ledger.count(Outcome.FAILED, self.files),
+            succeeded=succeeded,
+            failed=failed,
             queue=queue_depth(self.clients.sqs, self.deployment.queue_url, self.deployment.dlq_url),
             tasks_running=len(self.fargate.running),
             tasks_started=self.fargate.tasks_started,
-            elapsed=time.monotonic() - self._started_at,
+            elapsed=elapsed,
+            last_outcome_after=self._last_outcome_after,
         )
 
     @staticmethod
