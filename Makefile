@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Extra arguments, e.g. `make demo ARGS="--images ~/photos --out out"`.
 ARGS ?=
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Every benchmark; each prints ratios against a baseline measured in the same run.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.scaling_compare
+	$(BIN)/python -m bench.worker_resize
+	$(BIN)/python -m bench.worker_scaling
+	$(BIN)/python -m bench.local_throughput
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis out bench/results
