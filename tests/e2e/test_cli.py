@@ -43,7 +43,7 @@ def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path)
     result = _run_local(
         "--images", str(tmp_path / "in"), "--out", str(out),
         "--source-suffix", "", "--schedule-seconds", "1", "--messages-per-task", "4",
-        "--idle-seconds", "2",
+        "--idle-seconds", "2", "--verbose",
     )  # fmt: skip
     # THEN it exits 0, with a .success and an exact-size RGB output per good file
     assert result.returncode == 0, result.stdout + result.stderr
@@ -61,6 +61,8 @@ def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path)
     assert summary["succeeded"] == str(len(good)), result.stdout
     assert summary["failed"] == str(len(bad)), result.stdout
     assert summary["left in the queue"] == "0", result.stdout
+    # AND --verbose streamed each worker's JSON log lines, one per file
+    assert result.stdout.count('"event": "file"') >= len(good) + len(bad), result.stdout
     with Image.open(out / "contact-sheet.png") as sheet:
         assert sheet.format == "PNG"
 
