@@ -25,6 +25,7 @@ from components.iam import (
     service_role,
 )
 from components.sources import python_package_archive
+from scaler.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
 from scaler.parameters import SSM_PATH_ENV
 
 HANDLER: Final = "scaler.handler.handler"
@@ -35,12 +36,8 @@ LAMBDA_MAX_TIMEOUT_SECONDS: Final = 900
 """Lambda's hard limit on a function's timeout."""
 BASE_SECONDS: Final = 30
 """Cold start, the SSM read and the queue attributes, with room for retries."""
-RUN_TASK_MAX_COUNT: Final = 10
-"""Tasks one RunTask call may start (API_RunTask, ``count``)."""
 SECONDS_PER_RUN_TASK_CALL: Final = 5
 """One RunTask call, including backoff when ECS throttles a burst."""
-LIST_TASKS_PAGE_SIZE: Final = 100
-"""ListTasks's largest page (``maxResults``)."""
 SECONDS_PER_LIST_TASKS_PAGE: Final = 1
 
 NO_RETRIES: Final = 0

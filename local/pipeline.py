@@ -9,7 +9,6 @@ reads back queue depths and recorded outcomes.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -18,7 +17,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import unquote_plus
 
 import boto3
 
@@ -30,6 +28,7 @@ from local.settings import PROJECT_ROOT, LocalSettings
 from scaler.handler import ScalerResult
 from scaler.handler import handler as scaler_handler
 from scaler.parameters import SSM_PATH_ENV
+from worker.events import NotAnS3Event, parse_body
 from worker.layout import Outcome
 
 logger = logging.getLogger(__name__)
@@ -269,11 +268,11 @@ class LocalPipeline:
 
 
 def _event_keys(body: str) -> set[str]:
+    """The source keys an S3 event names, parsed as the worker parses them."""
     try:
-        records = json.loads(body).get("Records", [])
-    except (ValueError, AttributeError):
+        return {record.key for record in parse_body(body).records}
+    except NotAnS3Event:
         return set()
-    return {unquote_plus(record["s3"]["object"]["key"]) for record in records if "s3" in record}
 
 
 @contextlib.contextmanager

@@ -24,10 +24,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from scaler.clients import BotoClient
+from scaler.limits import RUN_TASK_MAX_COUNT
 from scaler.parameters import Capacity
 
-RUN_TASK_MAX_COUNT = 10
-"""RunTask count: "You can specify up to 10 tasks for each call." (ECS API reference, RunTask)."""
 STARTED_BY_MAX_LENGTH = 128
 """RunTask startedBy: "Up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward
 slash (/), and underscores (_) are allowed." (ECS API reference, RunTask)."""

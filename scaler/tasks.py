@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from scaler.clients import BotoClient
-
-LIST_TASKS_PAGE_SIZE = 100
-"""ListTasks maxResults: "This value can be between 1 and 100" (ECS API reference, ListTasks)."""
+from scaler.limits import LIST_TASKS_PAGE_SIZE
 
 
 def count_running_tasks(ecs: BotoClient, cluster: str, family: str) -> int:

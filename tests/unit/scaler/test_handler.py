@@ -18,9 +18,8 @@ from botocore.stub import ANY, Stubber
 
 from scaler.clients import CLIENT_CONFIG, Clients
 from scaler.handler import run_scaler
-from scaler.launcher import RUN_TASK_MAX_COUNT
+from scaler.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
 from scaler.parameters import Param, ParameterError
-from scaler.tasks import LIST_TASKS_PAGE_SIZE
 from tests.unit.scaler.factories import (
     CLUSTER,
     FAMILY,

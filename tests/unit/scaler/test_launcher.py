@@ -15,13 +15,13 @@ from botocore.stub import Stubber
 
 from scaler.clients import CLIENT_CONFIG
 from scaler.launcher import (
-    RUN_TASK_MAX_COUNT,
     STARTED_BY_MAX_LENGTH,
     LaunchSpec,
     batches,
     start_tasks,
     started_by,
 )
+from scaler.limits import RUN_TASK_MAX_COUNT
 from scaler.parameters import Capacity
 from tests.unit.scaler.factories import (
     CLUSTER,
