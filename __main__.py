@@ -42,7 +42,7 @@ image = WorkerImage(
     "worker-image",
     WorkerImageArgs(
         repository_name=config.repository_name,
-        context=PROJECT_DIR / "worker",
+        context=PROJECT_DIR,
         cpu_architecture=config.cpu_architecture,
     ),
 )
@@ -86,7 +86,7 @@ scaler = QueueScaler(
     "scaler",
     QueueScalerArgs(
         account=account,
-        package=PROJECT_DIR / "scaler",
+        source_root=PROJECT_DIR,
         ssm_path=names.ssm_path,
         schedule_expression=config.schedule_expression,
         timeout_seconds=scaler_timeout_seconds(config.max_tasks, config.max_tasks_per_run),

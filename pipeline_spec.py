@@ -14,10 +14,8 @@ import shlex
 from collections.abc import Mapping
 from typing import TypeVar
 
-from scaler.parameters import Param
-from worker.env import Env
-
-PROJECT_NAME = "fargate-pipeline"
+from contract.env import Env
+from contract.ssm import Param
 
 WORKER_CONTAINER_NAME = "worker"
 WORKER_STOP_TIMEOUT_SECONDS = 30
@@ -41,16 +39,6 @@ QUEUE_MAX_MESSAGE_BYTES = 262_144
 """S3 event messages are a few KB; 256 KiB is ample and accepted by every SQS region."""
 
 V = TypeVar("V")
-
-
-def ssm_path(project: str, stack: str) -> str:
-    """The stack's SSM path, with its trailing ``/``: ``/fargate-pipeline/dev/``."""
-    return f"/{project}/{stack}/"
-
-
-def flag(value: bool) -> str:
-    """The contract's encoding of a boolean parameter."""
-    return "1" if value else "0"
 
 
 def redrive_policy(dead_letter_queue_arn: str, max_receive_count: int) -> str:

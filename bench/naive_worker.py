@@ -20,9 +20,10 @@ from typing import Any
 import boto3
 from PIL import Image
 
-from worker.env import DEFAULT_DEST_PREFIX, DEFAULT_IDLE_SECONDS, Env, parse_target_size
+from contract.env import DEFAULT_DEST_PREFIX, DEFAULT_IDLE_SECONDS, Env
+from contract.layout import Outcome, log_key, output_key
+from contract.values import parse_target_size
 from worker.events import NotAnS3Event, parse_body
-from worker.layout import Outcome, log_key, output_key
 
 _stopping = False
 

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from bench.worker_corpus import KINDS, CorpusFile, load
-from worker.env import ResizeMode
+from contract.values import ResizeMode
 from worker.imaging import OutputFormat, ResizeSpec, process_image
 
 SPEC = ResizeSpec((224, 224), ResizeMode.STRETCH, 90)

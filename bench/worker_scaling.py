@@ -35,9 +35,9 @@ from moto.server import ThreadedMotoServer
 
 from bench.worker_corpus import CorpusFile, load
 from bench.worker_fakes import FakeAws
+from contract.values import ResizeMode
 from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
-from worker.env import ResizeMode
 from worker.files import FileProcessor
 from worker.imaging import OutputFormat, ResizeSpec, process_image
 from worker.loop import Worker

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pipeline_spec
+from contract.ssm import ssm_path
 
 # ECS cluster and task family names allow letters, digits, '-' and '_'; stack names may also
 # hold '.', which becomes '-'.
@@ -28,7 +28,7 @@ class StackNames:
     @property
     def ssm_path(self) -> str:
         """``/<project>/<stack>/``, the path every pipeline parameter lives under."""
-        return pipeline_spec.ssm_path(self.project, self.stack)
+        return ssm_path(self.stack, self.project)
 
     @property
     def cluster(self) -> str:

@@ -24,11 +24,13 @@ from components.iam import (
     document,
     service_role,
 )
-from components.sources import python_package_archive
-from scaler.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
-from scaler.parameters import SSM_PATH_ENV
+from components.sources import python_packages_archive
+from contract.env import Env
+from contract.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
 
 HANDLER: Final = "scaler.handler.handler"
+PACKAGES: Final = ("contract", "scaler")
+"""What the code archive holds: the scaler and the contract it reads the parameters by."""
 MEMORY_MB: Final = 256
 """Lambda's CPU grows with memory; 256 MB keeps boto3's cold start short at a negligible cost."""
 
@@ -57,8 +59,8 @@ def scaler_timeout_seconds(max_tasks: int, max_tasks_per_run: int) -> int:
 class QueueScalerArgs:
     account: Account
     """Where the stack runs, for ARNs."""
-    package: Path
-    """The ``scaler/`` package directory; its ``.py`` sources are the code archive."""
+    source_root: Path
+    """The project directory holding ``PACKAGES``; their ``.py`` sources are the code archive."""
     ssm_path: str
     """The stack's parameter path, with its trailing ``/`` (PIPELINE_SSM_PATH)."""
     schedule_expression: str
@@ -105,7 +107,7 @@ class QueueScaler(pulumi.ComponentResource):
             description="Starts fargate-pipeline worker tasks in proportion to the queue",
             runtime=aws.lambda_.Runtime.PYTHON3D13,
             handler=HANDLER,
-            code=python_package_archive(args.package),
+            code=python_packages_archive(args.source_root, PACKAGES),
             role=role.arn,
             # Graviton: cheaper per GB-second, and the scaler is pure Python plus boto3.
             architectures=["arm64"],
@@ -114,7 +116,7 @@ class QueueScaler(pulumi.ComponentResource):
             # One run at a time, so two runs never both start tasks for the same backlog.
             reserved_concurrent_executions=1,
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={SSM_PATH_ENV: args.ssm_path}
+                variables={Env.SSM_PATH: args.ssm_path}
             ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="Text", log_group=log_group.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import pulumi
@@ -11,22 +12,25 @@ import pulumi
 IGNORED_DIRECTORIES = frozenset({"__pycache__"})
 """Bytecode caches: rewritten by every local run, never part of what is shipped."""
 IGNORED_SUFFIXES = frozenset({".pyc"})
-# Keep these within what worker/.dockerignore leaves out: pulumi-docker rebuilds when a file it
+# Keep these within what the root .dockerignore leaves out: pulumi-docker rebuilds when a file it
 # sends changes, and a rebuild under an unchanged tag is a push an IMMUTABLE repository refuses.
 
 
-def source_files(root: Path, pattern: str = "*") -> list[Path]:
-    """Files under ``root`` matching ``pattern``, caches left out, in a stable order."""
+def source_files(root: Path, pattern: str = "*", packages: Sequence[str] = ()) -> list[Path]:
+    """Files under ``root`` (only under its ``packages`` when given) matching ``pattern``,
+    caches left out, in a stable order."""
+    tops = [root / name for name in packages] if packages else [root]
     return sorted(
         path
-        for path in root.rglob(pattern)
+        for top in tops
+        for path in top.rglob(pattern)
         if path.is_file()
         and path.suffix not in IGNORED_SUFFIXES
         and not IGNORED_DIRECTORIES.intersection(path.relative_to(root).parts)
     )
 
 
-def content_hash(root: Path) -> str:
+def content_hash(root: Path, packages: Sequence[str] = ()) -> str:
     """SHA-256 over every file's path (relative to ``root``), permission bits and bytes.
 
     Paths are hashed, so renaming or moving a file changes the hash; so are permissions, because
@@ -34,7 +38,7 @@ def content_hash(root: Path) -> str:
     Lengths delimit each part, so no two different trees hash the same byte stream.
     """
     digest = hashlib.sha256()
-    for path in source_files(root):
+    for path in source_files(root, packages=packages):
         name = path.relative_to(root).as_posix().encode()
         mode = oct(stat.S_IMODE(path.stat().st_mode)).encode()
         for part in (name, mode, path.read_bytes()):
@@ -43,11 +47,12 @@ def content_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-def python_package_archive(package: Path) -> pulumi.AssetArchive:
-    """The package's ``.py`` sources under its own name, as a code archive's root expects."""
+def python_packages_archive(root: Path, packages: Sequence[str]) -> pulumi.AssetArchive:
+    """The ``.py`` sources of ``root``'s ``packages``, each under its own name, as a code
+    archive's root expects."""
     return pulumi.AssetArchive(
         {
-            (Path(package.name) / path.relative_to(package)).as_posix(): pulumi.FileAsset(path)
-            for path in source_files(package, "*.py")
+            path.relative_to(root).as_posix(): pulumi.FileAsset(path)
+            for path in source_files(root, "*.py", packages)
         }
     )

@@ -12,13 +12,18 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from components.config import CpuArchitecture
 from components.sources import content_hash
+from contract.config import CpuArchitecture
 
 KEPT_IMAGES: Final = 10
 """Images the lifecycle policy keeps: the one in use and a few to roll back to."""
 TAG_HASH_CHARS: Final = 16
 """64 bits of the content hash: collisions are out of reach for one repository's history."""
+
+PACKAGES: Final = ("contract", "worker")
+"""What the build context sends (the root .dockerignore lets only these through): the worker
+package, holding the Dockerfile, and the contract it imports."""
+DOCKERFILE: Final = "worker/Dockerfile"
 
 DOCKER_PLATFORMS: Final = {
     CpuArchitecture.X86_64: "linux/amd64",
@@ -31,19 +36,21 @@ class WorkerImageArgs:
     repository_name: str
     """The ECR repository to create."""
     context: Path
-    """The build context (``worker/``), holding the Dockerfile."""
+    """The build context: the project directory, holding ``PACKAGES``."""
     cpu_architecture: CpuArchitecture
     """The architecture the tasks run on; the image is built for it."""
 
 
-def image_tag(context: Path, cpu_architecture: CpuArchitecture) -> str:
+def image_tag(
+    context: Path, cpu_architecture: CpuArchitecture, packages: tuple[str, ...] = PACKAGES
+) -> str:
     """A tag derived from the build context's content and the target platform.
 
     Tags are immutable, so an unchanged worker keeps its tag (nothing rebuilt or pushed) and a
     changed worker, or a switch of architecture, gets a new one.
     """
     platform = DOCKER_PLATFORMS[cpu_architecture].rpartition("/")[2]
-    return f"{platform}-{content_hash(context)[:TAG_HASH_CHARS]}"
+    return f"{platform}-{content_hash(context, packages)[:TAG_HASH_CHARS]}"
 
 
 class WorkerImage(pulumi.ComponentResource):
@@ -86,7 +93,7 @@ class WorkerImage(pulumi.ComponentResource):
             # Relative paths keep the state the same wherever the project is checked out.
             build=docker.DockerBuildArgs(
                 context=context.as_posix(),
-                dockerfile=(context / "Dockerfile").as_posix(),
+                dockerfile=(context / DOCKERFILE).as_posix(),
                 platform=DOCKER_PLATFORMS[args.cpu_architecture],
             ),
             registry=docker.RegistryArgs(

@@ -14,9 +14,11 @@ import pulumi
 import pulumi_aws as aws
 
 import pipeline_spec
-from components.config import ConfigError, CpuArchitecture
+from components.config import ConfigError
 from components.iam import ECS_TASKS_SERVICE, Account, allow, document, service_role
-from scaler.parameters import Capacity, Param
+from contract.config import CpuArchitecture
+from contract.ssm import Param
+from contract.values import Capacity, encode_flag
 
 LOG_STREAM_PREFIX: Final = "worker"
 HTTPS_PORT: Final = 443
@@ -321,11 +323,11 @@ class WorkerTasks(pulumi.ComponentResource):
             subnet_ids=self.subnet_ids.apply(",".join),
             dest_bucket=text(args.dest_bucket_name),
             dest_prefix=text(args.dest_prefix),
-            enabled=text(pipeline_spec.flag(args.enabled)),
+            enabled=text(encode_flag(args.enabled)),
             max_tasks=text(str(args.max_tasks)),
             max_tasks_per_run=text(str(args.max_tasks_per_run)),
             messages_per_task=text(str(args.messages_per_task)),
-            assign_public_ip=text(pipeline_spec.flag(args.assign_public_ip)),
+            assign_public_ip=text(encode_flag(args.assign_public_ip)),
             capacity=text(args.capacity),
         )
         for param, value in parameters.items():

@@ -16,12 +16,12 @@ from types import FrameType
 from rich.console import Console
 
 import pipeline_spec
+from contract.layout import Outcome, log_key, output_key
 from local.contact_sheet import SheetEntry, write_contact_sheet
 from local.display import ProgressDisplay, summary_table
 from local.emulator import REGION
 from local.pipeline import LocalPipeline, Status
 from local.settings import LocalSettings, project_defaults
-from worker.layout import Outcome, log_key, output_key
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 TICK_SECONDS = 0.5

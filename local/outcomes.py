@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from worker.layout import Outcome, logs_prefix
+from contract.layout import Outcome, logs_prefix
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from types import TracebackType
 
 import boto3
 
+from contract.env import Env
+from contract.layout import Outcome
+from contract.limits import SQS_BATCH_MAX_ENTRIES
 from local.emulator import Emulator
 from local.fargate import FargateStandIn, LineSink
 from local.outcomes import OutcomeLedger, QueueDepth, queue_depth
@@ -27,9 +30,7 @@ from local.provision import Clients, Deployment, provision
 from local.settings import PROJECT_ROOT, LocalSettings
 from scaler.handler import ScalerResult
 from scaler.handler import handler as scaler_handler
-from scaler.parameters import SSM_PATH_ENV
 from worker.events import NotAnS3Event, parse_body
-from worker.layout import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ WORKER_COMMAND = (sys.executable, "-m", "worker")
 """The image's command, run from this checkout."""
 
 # SQS returns at most 10 messages per receive (ReceiveMessage MaxNumberOfMessages).
-_RECEIVE_MAX = 10
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class LocalPipeline:
             ssm=session.client("ssm"),
         )
         self.deployment: Deployment = provision(self.clients, self.settings)
-        os.environ[SSM_PATH_ENV] = self.deployment.ssm_path
+        os.environ[Env.SSM_PATH] = self.deployment.ssm_path
         self.fargate = FargateStandIn(
             ecs=self.clients.ecs,
             cluster=self.deployment.cluster,
@@ -230,7 +230,7 @@ class LocalPipeline:
         while True:
             messages = self.clients.sqs.receive_message(
                 QueueUrl=self.deployment.dlq_url,
-                MaxNumberOfMessages=_RECEIVE_MAX,
+                MaxNumberOfMessages=SQS_BATCH_MAX_ENTRIES,
                 VisibilityTimeout=30,
                 WaitTimeSeconds=0,
             ).get("Messages", [])

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pipeline_spec
+from contract.env import Env
+from contract.values import encode_flag
 from local.settings import LocalSettings
-from worker.env import Env
 
 WORKER_IMAGE = "fargate-pipeline/worker:local"
 """Never pulled: the Fargate stand-in runs the worker package from this checkout."""
@@ -64,11 +65,11 @@ def provision(clients: Clients, settings: LocalSettings) -> Deployment:
         subnet_ids=",".join(subnets),
         dest_bucket=dest_bucket,
         dest_prefix=settings.dest_prefix,
-        enabled=pipeline_spec.flag(settings.enabled),
+        enabled=encode_flag(settings.enabled),
         max_tasks=str(settings.max_tasks),
         max_tasks_per_run=str(settings.max_tasks_per_run),
         messages_per_task=str(settings.messages_per_task),
-        assign_public_ip=pipeline_spec.flag(settings.assign_public_ip),
+        assign_public_ip=encode_flag(settings.assign_public_ip),
         capacity=settings.capacity,
     )
     for name, value in parameters.items():

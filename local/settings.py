@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 import pipeline_spec
-from scaler.parameters import Capacity
-from worker.env import parse_resize_mode, parse_target_size
+from contract.ssm import PROJECT_NAME, ssm_path
+from contract.values import Capacity, parse_resize_mode, parse_target_size
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STACK = "local"
@@ -64,11 +64,11 @@ class LocalSettings:
 
     @property
     def ssm_path(self) -> str:
-        return pipeline_spec.ssm_path(pipeline_spec.PROJECT_NAME, self.stack)
+        return ssm_path(self.stack)
 
     def resource_name(self, role: str) -> str:
         """``fargate-pipeline-local-<role>``: the stack's naming, with this stack's name."""
-        return f"{pipeline_spec.PROJECT_NAME}-{self.stack}-{role}"
+        return f"{PROJECT_NAME}-{self.stack}-{role}"
 
     def replace(self, **changes: Any) -> LocalSettings:
         return dataclasses.replace(self, **changes)

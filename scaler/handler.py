@@ -13,9 +13,10 @@ import os
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
+from contract.env import Env
 from scaler.clients import Clients, default_clients
 from scaler.launcher import LaunchResult, LaunchSpec, start_tasks, started_by
-from scaler.parameters import SSM_PATH_ENV, ParameterError, parse_parameters, parse_ssm_path
+from scaler.parameters import ParameterError, parse_parameters, parse_ssm_path
 from scaler.policy import ScalingInputs, decide
 from scaler.queue import read_queue_depth
 from scaler.ssm import read_parameters
@@ -54,7 +55,7 @@ class ScalerResult(TypedDict):
 
 def handler(event: Mapping[str, Any], context: object) -> ScalerResult:
     """Lambda entry point. The event (from the schedule) carries nothing the scaler needs."""
-    return run_scaler(default_clients(), os.environ.get(SSM_PATH_ENV))
+    return run_scaler(default_clients(), os.environ.get(Env.SSM_PATH))
 
 
 def run_scaler(clients: Clients, ssm_path: str | None) -> ScalerResult:

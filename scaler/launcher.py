@@ -23,9 +23,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contract.limits import RUN_TASK_MAX_COUNT
+from contract.values import Capacity
 from scaler.clients import BotoClient
-from scaler.limits import RUN_TASK_MAX_COUNT
-from scaler.parameters import Capacity
 
 STARTED_BY_MAX_LENGTH = 128
 """RunTask startedBy: "Up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward

@@ -1,10 +1,8 @@
-"""The pipeline's SSM parameters: their names (the contract between stack, scaler and worker) and
-the scaler's typed, validated reading of them.
+"""The scaler's typed, validated reading of the parameters under the stack's SSM path.
 
-Every parameter lives under the stack's path ``/<project>/<stack>/`` (``pipeline_spec.ssm_path``),
-so two stacks in one account never collide. This module is plain Python with no dependencies: the
-scaler Lambda ships it, and the Pulumi components and the local pipeline import it to write the
-parameters, so there is one definition of the names.
+The names, their encodings and the limits are the contract's (``contract.ssm``,
+``contract.values``, ``contract.limits``); this module decides which the scaler needs and what a
+usable value of each is.
 """
 
 from __future__ import annotations
@@ -12,76 +10,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypeVar
 
-
-class Param(StrEnum):
-    """The parameters under the stack's SSM path; the value is the parameter's name in the path."""
-
-    UNPROCESSED_SQS_URL = "PIPELINE_UNPROCESSED_SQS_URL"
-    ECS_CLUSTER = "PIPELINE_ECS_CLUSTER"
-    """The cluster's name."""
-    ECS_TASK_CONTAINER = "PIPELINE_ECS_TASK_CONTAINER"
-    ECS_TASK_DEFINITION = "PIPELINE_ECS_TASK_DEFINITION"
-    """The task definition's ARN, with its revision."""
-    ECS_TASK_SECURITYGROUP = "PIPELINE_ECS_TASK_SECURITYGROUP"
-    """Comma-separated security group ids."""
-    ECS_TASK_SUBNET = "PIPELINE_ECS_TASK_SUBNET"
-    """Comma-separated subnet ids."""
-    S3_DEST_BUCKET = "PIPELINE_S3_DEST_BUCKET"
-    S3_DEST_PREFIX = "PIPELINE_S3_DEST_PREFIX"
-    ENABLED = "PIPELINE_ENABLED"
-    """``1`` or ``0``."""
-    ECS_MAX_TASKS = "PIPELINE_ECS_MAX_TASKS"
-    ECS_MAX_TASKS_PER_RUN = "PIPELINE_ECS_MAX_TASKS_PER_RUN"
-    MESSAGES_PER_TASK = "PIPELINE_MESSAGES_PER_TASK"
-    ECS_ASSIGN_PUBLIC_IP = "PIPELINE_ECS_ASSIGN_PUBLIC_IP"
-    """``1`` or ``0``."""
-    ECS_CAPACITY = "PIPELINE_ECS_CAPACITY"
-    """``FARGATE`` or ``FARGATE_SPOT``."""
-
-
-SSM_PATH_ENV = "PIPELINE_SSM_PATH"
-"""Environment variable with the stack's SSM path, trailing ``/`` included (scaler and worker)."""
-
-
-class Capacity(StrEnum):
-    """Values of ``PIPELINE_ECS_CAPACITY``: the Fargate capacity provider the workers run on."""
-
-    FARGATE = "FARGATE"
-    FARGATE_SPOT = "FARGATE_SPOT"
-
-
-MAX_SUBNETS = 16
-"""awsvpcConfiguration.subnets: "All specified subnets must be from the same VPC. You can specify
-up to 16 subnets." (ECS API reference, AwsVpcConfiguration)."""
-MAX_SECURITY_GROUPS = 5
-"""awsvpcConfiguration.securityGroups: "You can specify up to 5 security groups." (same page)."""
-
-SCALER_PARAMS = (
-    Param.UNPROCESSED_SQS_URL,
-    Param.ECS_CLUSTER,
-    Param.ECS_TASK_DEFINITION,
-    Param.ECS_TASK_SECURITYGROUP,
-    Param.ECS_TASK_SUBNET,
-    Param.ENABLED,
-    Param.ECS_MAX_TASKS,
-    Param.ECS_MAX_TASKS_PER_RUN,
-    Param.MESSAGES_PER_TASK,
-    Param.ECS_ASSIGN_PUBLIC_IP,
-    Param.ECS_CAPACITY,
+from contract.env import Env
+from contract.limits import AWSVPC_MAX_SECURITY_GROUPS, AWSVPC_MAX_SUBNETS
+from contract.ssm import Param, normalise_ssm_path
+from contract.values import (
+    SECURITY_GROUP_ID,
+    SUBNET_ID,
+    Capacity,
+    parse_capacity,
+    parse_flag,
+    parse_id_list,
+    parse_whole_number,
 )
-"""The parameters the scaler needs. The container name and the destination bucket and prefix are
-the worker's business (its task definition carries them), so their absence does not stop scaling."""
 
 _TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/(?P<family>[A-Za-z0-9_-]{1,255}):\d+"
 )
 _CLUSTER = re.compile(r"[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/\S+")
-_SUBNET_ID = re.compile(r"subnet-[0-9a-zA-Z]+")
-_SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-zA-Z]+")
-_WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 class ParameterError(ValueError):
@@ -126,17 +73,10 @@ def task_family(task_definition_arn: str) -> str:
 
 def parse_ssm_path(value: str | None) -> str:
     """The stack's SSM path from ``PIPELINE_SSM_PATH``, with its trailing ``/``."""
-    if value is None or not value.strip():
-        raise ParameterError(
-            "scaler environment", {SSM_PATH_ENV: "is not set: expected the stack's SSM path"}
-        )
-    path = value.strip()
-    if not path.startswith("/"):
-        raise ParameterError(
-            "scaler environment",
-            {SSM_PATH_ENV: f"is {path!r}: expected a path starting with '/', e.g. /project/stack/"},
-        )
-    return path if path.endswith("/") else f"{path}/"
+    try:
+        return normalise_ssm_path(value or "")
+    except ValueError as error:
+        raise ParameterError("scaler environment", {Env.SSM_PATH: str(error)}) from None
 
 
 T = TypeVar("T")
@@ -165,15 +105,11 @@ def parse_parameters(values: Mapping[str, str], path: str) -> ScalerParameters:
         queue_url=field(Param.UNPROCESSED_SQS_URL, _queue_url, ""),
         cluster=field(Param.ECS_CLUSTER, _cluster, ""),
         task_definition_arn=field(Param.ECS_TASK_DEFINITION, _task_definition_arn, ""),
-        subnets=field(Param.ECS_TASK_SUBNET, _id_list(_SUBNET_ID, "subnet", MAX_SUBNETS), ()),
-        security_groups=field(
-            Param.ECS_TASK_SECURITYGROUP,
-            _id_list(_SECURITY_GROUP_ID, "security group", MAX_SECURITY_GROUPS),
-            (),
-        ),
-        assign_public_ip=field(Param.ECS_ASSIGN_PUBLIC_IP, _flag, False),
-        capacity=field(Param.ECS_CAPACITY, _capacity, Capacity.FARGATE),
-        enabled=field(Param.ENABLED, _flag, False),
+        subnets=field(Param.ECS_TASK_SUBNET, _subnets, ()),
+        security_groups=field(Param.ECS_TASK_SECURITYGROUP, _security_groups, ()),
+        assign_public_ip=field(Param.ECS_ASSIGN_PUBLIC_IP, parse_flag, False),
+        capacity=field(Param.ECS_CAPACITY, parse_capacity, Capacity.FARGATE),
+        enabled=field(Param.ENABLED, parse_flag, False),
         max_tasks=field(Param.ECS_MAX_TASKS, _positive_int, 1),
         max_tasks_per_run=field(Param.ECS_MAX_TASKS_PER_RUN, _positive_int, 1),
         messages_per_task=field(Param.MESSAGES_PER_TASK, _positive_int, 1),
@@ -204,38 +140,19 @@ def _task_definition_arn(text: str) -> str:
     return text
 
 
-def _id_list(pattern: re.Pattern[str], kind: str, most: int) -> Callable[[str], tuple[str, ...]]:
-    def parse(text: str) -> tuple[str, ...]:
-        ids = tuple(item.strip() for item in text.split(",") if item.strip())
-        if not ids or len(ids) > most:
-            raise ValueError(f"expected 1 to {most} comma-separated {kind} ids")
-        bad = [item for item in ids if not pattern.fullmatch(item)]
-        if bad:
-            raise ValueError(f"{', '.join(bad)} is not a {kind} id")
-        return ids
-
-    return parse
+def _subnets(text: str) -> tuple[str, ...]:
+    return parse_id_list(text, SUBNET_ID, "subnet", AWSVPC_MAX_SUBNETS)
 
 
-def _flag(text: str) -> bool:
-    if text not in ("0", "1"):
-        raise ValueError("expected 1 or 0")
-    return text == "1"
-
-
-def _capacity(text: str) -> Capacity:
-    try:
-        return Capacity(text)
-    except ValueError:
-        allowed = " or ".join(capacity.value for capacity in Capacity)
-        raise ValueError(f"expected {allowed}") from None
+def _security_groups(text: str) -> tuple[str, ...]:
+    return parse_id_list(text, SECURITY_GROUP_ID, "security group", AWSVPC_MAX_SECURITY_GROUPS)
 
 
 def _positive_int(text: str) -> int:
-    # A regex rather than int(): int() also takes "+5", "1_000" and non-ASCII digits.
-    if not _WHOLE_NUMBER.fullmatch(text) or int(text) < 1:
+    try:
+        return parse_whole_number(text, minimum=1)
+    except ValueError:
         raise ValueError(
-            "expected a whole number of at least 1 (to pause the pipeline, set "
-            f"{Param.ENABLED} to 0)"
-        )
-    return int(text)
+            f"expected a whole number of at least 1 (to pause the pipeline, set {Param.ENABLED} "
+            "to 0)"
+        ) from None

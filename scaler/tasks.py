@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from contract.limits import LIST_TASKS_PAGE_SIZE
 from scaler.clients import BotoClient
-from scaler.limits import LIST_TASKS_PAGE_SIZE
 
 
 def count_running_tasks(ecs: BotoClient, cluster: str, family: str) -> int:

@@ -5,20 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from worker.env import (
+from contract.env import (
     DEFAULT_DEST_PREFIX,
     DEFAULT_IDLE_SECONDS,
     DEFAULT_JPEG_QUALITY,
     DEFAULT_RESIZE_MODE,
     DEFAULT_TARGET_SIZE,
+    JPEG_QUALITY_MAX,
+    JPEG_QUALITY_MIN,
     Env,
-    parse_resize_mode,
-    parse_target_size,
 )
+from contract.values import parse_resize_mode, parse_target_size, parse_whole_number
 from worker.imaging import ResizeSpec
 
-JPEG_QUALITY_RANGE = range(1, 101)
-"""Pillow accepts 1..95 as sensible and up to 100; 0 is rejected as a typo, not 'worst'."""
 MAX_CONCURRENCY = 256
 
 
@@ -52,7 +51,9 @@ def load_config(environ: Mapping[str, str]) -> WorkerConfig:
         mode = parse_resize_mode(mode_text)
     except ValueError as error:
         raise ConfigError(f"{Env.RESIZE_MODE}: {error}") from None
-    quality = _integer(environ, Env.JPEG_QUALITY, DEFAULT_JPEG_QUALITY, JPEG_QUALITY_RANGE)
+    quality = _integer(
+        environ, Env.JPEG_QUALITY, DEFAULT_JPEG_QUALITY, JPEG_QUALITY_MIN, JPEG_QUALITY_MAX
+    )
     concurrency_text = environ.get(Env.CONCURRENCY, "").strip()
     ssm_path = environ.get(Env.SSM_PATH, "").strip()
     return WorkerConfig(
@@ -62,9 +63,7 @@ def load_config(environ: Mapping[str, str]) -> WorkerConfig:
         resize=ResizeSpec(size=size, mode=mode, jpeg_quality=quality),
         idle_seconds=_seconds(environ, Env.IDLE_SECONDS, DEFAULT_IDLE_SECONDS),
         concurrency=(
-            _integer(environ, Env.CONCURRENCY, 1, range(1, MAX_CONCURRENCY + 1))
-            if concurrency_text
-            else None
+            _integer(environ, Env.CONCURRENCY, 1, 1, MAX_CONCURRENCY) if concurrency_text else None
         ),
         ssm_path=(ssm_path if ssm_path.endswith("/") else f"{ssm_path}/") if ssm_path else None,
     )
@@ -77,18 +76,16 @@ def _required(environ: Mapping[str, str], name: Env, meaning: str) -> str:
     return value
 
 
-def _integer(environ: Mapping[str, str], name: Env, default: int, allowed: range) -> int:
+def _integer(
+    environ: Mapping[str, str], name: Env, default: int, minimum: int, maximum: int
+) -> int:
     text = environ.get(name, "").strip()
     if not text:
         return default
-    expected = f"a whole number from {allowed.start} to {allowed.stop - 1}"
     try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not {expected}") from None
-    if value not in allowed:
-        raise ConfigError(f"{name}: {text!r} is not {expected}")
-    return value
+        return parse_whole_number(text, minimum=minimum, maximum=maximum)
+    except ValueError as error:
+        raise ConfigError(f"{name}: {text!r}: {error}") from None
 
 
 def _seconds(environ: Mapping[str, str], name: Env, default: float) -> float:

@@ -7,12 +7,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-logger = logging.getLogger(__name__)
+from contract.ssm import Param
+from contract.values import encode_flag, parse_flag
 
-ENABLED_PARAMETER = "PIPELINE_ENABLED"
-"""`scaler.parameters.Param.ENABLED`, repeated because the worker image ships only `worker/`
-(a unit test keeps the two equal)."""
-ENABLED, DISABLED = "1", "0"
+logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 10.0
 """With the receive's long poll (at most 10 s) this stops intake within 20 s of the switch,
@@ -29,7 +27,7 @@ class EnabledSwitch:
     def __init__(self, ssm: Any, ssm_path: str, poll_seconds: float = POLL_SECONDS) -> None:
         self._ssm = ssm
         self._poll_seconds = poll_seconds
-        self.name = f"{ssm_path}{ENABLED_PARAMETER}"
+        self.name = f"{ssm_path}{Param.ENABLED.value}"
         self._enabled = True
         self._next_poll = float("-inf")
 
@@ -42,9 +40,10 @@ class EnabledSwitch:
             raise SwitchError(f"cannot read SSM parameter {self.name}: {code}") from None
         except BotoCoreError as error:
             raise SwitchError(f"cannot read SSM parameter {self.name}: {error}") from None
-        if value not in (ENABLED, DISABLED):
-            raise SwitchError(f"SSM parameter {self.name} is {value!r}: expected 1 or 0")
-        return value == ENABLED
+        try:
+            return parse_flag(value)
+        except ValueError as error:
+            raise SwitchError(f"SSM parameter {self.name} is {value!r}: {error}") from None
 
     def enabled(self, now: float) -> bool:
         """The switch, re-read when a poll is due; a failed read keeps the last known value."""
@@ -53,5 +52,5 @@ class EnabledSwitch:
             try:
                 self._enabled = self.read()
             except SwitchError as error:
-                logger.warning("%s; keeping %s", error, ENABLED if self._enabled else DISABLED)
+                logger.warning("%s; keeping %s", error, encode_flag(self._enabled))
         return self._enabled

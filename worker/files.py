@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contract.layout import Outcome, log_key, output_key
 from worker.config import WorkerConfig
 from worker.events import FileRecord
 from worker.imaging import (
@@ -27,7 +28,6 @@ from worker.imaging import (
     output_format_for,
     process_image,
 )
-from worker.layout import Outcome, log_key, output_key
 from worker.rejection import FileRejected, Rejection
 
 logger = logging.getLogger(__name__)

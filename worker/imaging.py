@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from worker.env import ResizeMode
+from contract.values import ResizeMode
 from worker.rejection import FileRejected, Rejection
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")

@@ -25,12 +25,16 @@ from enum import StrEnum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contract.limits import (
+    SQS_BATCH_MAX_ENTRIES,
+)
+from contract.ssm import Param
 from worker.enabled import EnabledSwitch
 from worker.events import FileRecord, NotAnS3Event, parse_body
 from worker.files import FileProcessor, FileResult, FileStatus
 from worker.logs import fields
 from worker.policy import IdleShutdown, Prefetch, backoff_seconds
-from worker.sqs import BATCH_MAX_ENTRIES, EntryFailure, Lease, Message, Queue
+from worker.sqs import EntryFailure, Lease, Message, Queue
 
 logger = logging.getLogger(__name__)
 
@@ -287,9 +291,9 @@ class Worker:
 
     def _flush_deletes(self, now: float, *, force: bool) -> None:
         due = now - self._oldest_delete_at >= self._delete_flush_seconds
-        while self._to_delete and (force or due or len(self._to_delete) >= BATCH_MAX_ENTRIES):
-            batch = self._to_delete[:BATCH_MAX_ENTRIES]
-            self._to_delete = self._to_delete[BATCH_MAX_ENTRIES:]
+        while self._to_delete and (force or due or len(self._to_delete) >= SQS_BATCH_MAX_ENTRIES):
+            batch = self._to_delete[:SQS_BATCH_MAX_ENTRIES]
+            self._to_delete = self._to_delete[SQS_BATCH_MAX_ENTRIES:]
             self._log_failures("delete failed", self._queue.delete(batch))
             self._oldest_delete_at = now
 
@@ -367,7 +371,7 @@ class Worker:
         while not self._stop_intake.is_set():
             now = self._clock()
             if self._switch is not None and not self._switch.enabled(now):
-                logger.info("PIPELINE_ENABLED is 0: taking no more messages")
+                logger.info("%s is 0: taking no more messages", Param.ENABLED.value)
                 reason = StopReason.DISABLED
                 break
             with self._room:

@@ -8,9 +8,13 @@ from __future__ import annotations
 import math
 import random
 
-from worker.sqs import MAX_VISIBILITY_TIMEOUT_SECONDS, MAX_WAIT_TIME_SECONDS, RECEIVE_MAX_MESSAGES
+from contract.limits import (
+    SQS_BATCH_MAX_ENTRIES,
+    SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+    SQS_MAX_WAIT_TIME_SECONDS,
+)
 
-RECEIVE_WAIT_SECONDS = min(10, MAX_WAIT_TIME_SECONDS)
+RECEIVE_WAIT_SECONDS = min(10, SQS_MAX_WAIT_TIME_SECONDS)
 """Long-poll length. Shorter than SQS's 20 s maximum because a SIGTERM can only be acted on
 once the call in flight returns, and the worker must exit well within ECS's 30 s stop timeout."""
 
@@ -66,7 +70,7 @@ class Prefetch:
     def limit(self) -> int:
         # One receive batch beyond two per worker: workers never wait for a receive, and
         # receives can always ask for a full batch of ten.
-        most = 2 * self.concurrency + RECEIVE_MAX_MESSAGES
+        most = 2 * self.concurrency + SQS_BATCH_MAX_ENTRIES
         if not self._seconds_per_message:
             return most
         finishable = math.floor(
@@ -80,8 +84,8 @@ class Prefetch:
     def to_receive(self, held: int) -> int:
         """How many messages to ask for now (0: wait for some in hand to finish)."""
         room = self.limit() - held
-        if room >= RECEIVE_MAX_MESSAGES or (room > 0 and held <= self.concurrency):
-            return min(RECEIVE_MAX_MESSAGES, room)
+        if room >= SQS_BATCH_MAX_ENTRIES or (room > 0 and held <= self.concurrency):
+            return min(SQS_BATCH_MAX_ENTRIES, room)
         return 0
 
 
@@ -96,4 +100,4 @@ def backoff_seconds(receive_count: int, rng: random.Random) -> int:
     e.g. during S3 throttling), capped well under the 12 h visibility limit.
     """
     ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, receive_count - 1))
-    return min(MAX_VISIBILITY_TIMEOUT_SECONDS, max(1, round(rng.uniform(ceiling / 2, ceiling))))
+    return min(SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, max(1, round(rng.uniform(ceiling / 2, ceiling))))

@@ -9,16 +9,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-logger = logging.getLogger(__name__)
+from contract.limits import SQS_BATCH_MAX_ENTRIES, SQS_MAX_WAIT_TIME_SECONDS
 
-RECEIVE_MAX_MESSAGES = 10
-"""ReceiveMessage returns at most 10 messages per call (SQS quota)."""
-BATCH_MAX_ENTRIES = 10
-"""DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10 entries (SQS quota)."""
-MAX_WAIT_TIME_SECONDS = 20
-"""The longest long poll SQS allows."""
-MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600
-"""A message's visibility can be extended to at most 12 hours after its receipt (SQS quota)."""
+logger = logging.getLogger(__name__)
 
 QUEUE_MISSING_CODES = frozenset(
     {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"}
@@ -81,8 +74,8 @@ class Queue:
     def receive(self, max_messages: int, wait_seconds: int) -> list[Message]:
         response = self._sqs.receive_message(
             QueueUrl=self.url,
-            MaxNumberOfMessages=max(1, min(RECEIVE_MAX_MESSAGES, max_messages)),
-            WaitTimeSeconds=max(0, min(MAX_WAIT_TIME_SECONDS, wait_seconds)),
+            MaxNumberOfMessages=max(1, min(SQS_BATCH_MAX_ENTRIES, max_messages)),
+            WaitTimeSeconds=max(0, min(SQS_MAX_WAIT_TIME_SECONDS, wait_seconds)),
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
         return [
@@ -110,8 +103,8 @@ class Queue:
         self, call: Callable[..., Any], entries: Sequence[tuple[Lease, dict[str, Any]]]
     ) -> list[EntryFailure]:
         failures: list[EntryFailure] = []
-        for start in range(0, len(entries), BATCH_MAX_ENTRIES):
-            chunk = entries[start : start + BATCH_MAX_ENTRIES]
+        for start in range(0, len(entries), SQS_BATCH_MAX_ENTRIES):
+            chunk = entries[start : start + SQS_BATCH_MAX_ENTRIES]
             leases = {str(index): lease for index, (lease, _) in enumerate(chunk)}
             request = [
                 {"Id": entry_id, "ReceiptHandle": leases[entry_id].receipt_handle, **extra}

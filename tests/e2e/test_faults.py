@@ -14,11 +14,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from contract.layout import Outcome
+from contract.ssm import Param
 from local.display import summary_table
 from local.pipeline import LocalPipeline, Status
-from scaler.parameters import Param
 from tests.e2e.conftest import PipelineFactory, run_until, write_files
-from worker.layout import Outcome
 
 STOP_TIMEOUT_SECONDS = 30
 

@@ -7,12 +7,13 @@ import json
 import pytest
 
 import pipeline_spec
-from scaler.parameters import Param
-from worker.env import Env, ResizeMode, parse_resize_mode, parse_target_size
+from contract.env import Env
+from contract.ssm import Param, ssm_path
+from contract.values import ResizeMode, parse_resize_mode, parse_target_size
 
 
 def test_ssm_path_is_per_project_and_stack_with_trailing_slash() -> None:
-    assert pipeline_spec.ssm_path("fargate-pipeline", "dev") == "/fargate-pipeline/dev/"
+    assert ssm_path("dev") == "/fargate-pipeline/dev/"
 
 
 def test_ssm_parameters_cover_every_contract_name_exactly_once() -> None:

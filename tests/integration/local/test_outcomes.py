@@ -7,8 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
+from contract.layout import Outcome, logs_prefix, output_key
 from local.outcomes import OutcomeLedger
-from worker.layout import Outcome, logs_prefix, output_key
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import boto3
 import pytest
 
 import pipeline_spec
+from contract.env import Env
+from contract.ssm import Param
 from local.provision import Clients, Deployment, provision
 from local.settings import LocalSettings, project_defaults
-from scaler.parameters import Param
-from worker.env import Env
 
 
 @pytest.fixture

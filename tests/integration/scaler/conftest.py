@@ -11,7 +11,9 @@ import pytest
 from moto import mock_aws
 
 import pipeline_spec
-from scaler.parameters import SSM_PATH_ENV, Capacity, Param
+from contract.env import Env
+from contract.ssm import Param
+from contract.values import Capacity
 from tests.unit.scaler.factories import CLUSTER, FAMILY, REGION, SSM_PATH
 
 AWS_TEST_ENVIRONMENT = {
@@ -116,7 +118,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    monkeypatch.setenv(SSM_PATH_ENV, SSM_PATH)
+    monkeypatch.setenv(Env.SSM_PATH, SSM_PATH)
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contract.ssm import Param
 from scaler.handler import handler
-from scaler.parameters import Param, ParameterError
+from scaler.parameters import ParameterError
 from tests.integration.scaler.conftest import Pipeline
 from tests.unit.scaler.factories import CLUSTER
 

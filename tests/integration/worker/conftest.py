@@ -22,9 +22,10 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from contract.env import Env
+from contract.values import ResizeMode
 from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
-from worker.env import Env, ResizeMode
 from worker.files import FileProcessor, ProcessImage
 from worker.imaging import ResizeSpec, process_image
 from worker.loop import Worker

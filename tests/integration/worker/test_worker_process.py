@@ -9,6 +9,7 @@ import time
 
 from PIL import Image
 
+from contract.env import Env
 from tests.integration.worker.conftest import (
     PROCESS_TIMEOUT_SECONDS,
     Pipeline,
@@ -18,7 +19,6 @@ from tests.integration.worker.conftest import (
 from tests.support import images
 from tests.support.worker_messages import s3_event, s3_test_event
 from worker.cpu import task_vcpus
-from worker.env import Env
 
 STOP_TIMEOUT_SECONDS = 30
 """ECS's stop timeout (pipeline_spec.WORKER_STOP_TIMEOUT_SECONDS): SIGKILL follows."""

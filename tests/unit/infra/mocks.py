@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from components.config import FARGATE_MEMORY_MIB
+from contract.config import FARGATE_MEMORY_MIB
 
 ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"

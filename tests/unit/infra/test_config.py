@@ -15,16 +15,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config import (
-    DEFAULTS,
-    WORKER_OUTPUT_LAYOUT,
-    ConfigError,
-    CpuArchitecture,
-    PipelineConfig,
-    load_config,
-    outputs_can_retrigger,
-)
-from worker.env import ResizeMode
+from components.config import ConfigError, load_config
+from contract.config import DEFAULTS, CpuArchitecture, PipelineConfig, outputs_can_retrigger
+from contract.layout import written_keys
+from contract.values import ResizeMode
 
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "fargate-pipeline"
@@ -303,11 +297,6 @@ def test_retrigger_examples(
     assert outputs_can_retrigger(source_prefix, source_suffix, dest_prefix) is loops
 
 
-def _outputs(dest_prefix: str, key: str) -> list[str]:
-    root = f"{dest_prefix}/" if dest_prefix else ""
-    return [f"{root}{between}{key}{after}" for between, after in WORKER_OUTPUT_LAYOUT]
-
-
 _PARTS = st.text(alphabet="a/.s", max_size=3)
 
 
@@ -325,17 +314,7 @@ def test_retrigger_check_agrees_with_trying_every_short_upload_key(
     loops = any(
         output.startswith(source_prefix) and output.endswith(source_suffix)
         for key in keys
-        for output in _outputs(dest_prefix, key)
+        for output in written_keys(dest_prefix, key)
     )
     # THEN the closed-form check says so too
     assert outputs_can_retrigger(source_prefix, source_suffix, dest_prefix) is loops
-
-
-def test_output_layout_matches_the_worker_when_it_is_present() -> None:
-    layout = pytest.importorskip("worker.layout")
-    for prefix, key in (("processed", "ecsproc/a.jpg"), ("", "b.png")):
-        written = [
-            layout.output_key(prefix, key),
-            *(layout.log_key(prefix, key, outcome) for outcome in layout.Outcome),
-        ]
-        assert sorted(written) == sorted(_outputs(prefix, key))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import re
+import importlib
 import sys
 from pathlib import Path
 
@@ -13,23 +12,25 @@ import pytest
 from components.queue_scaler import (
     LAMBDA_MAX_TIMEOUT_SECONDS,
     MAX_EVENT_AGE_SECONDS,
+    PACKAGES,
     scaler_timeout_seconds,
 )
-from components.sources import python_package_archive
-from scaler.parameters import SSM_PATH_ENV
+from components.sources import python_packages_archive
+from contract.env import Env
+from tests.support.imports import imported_modules
 from tests.unit.infra import types as t
 from tests.unit.infra.mocks import physical_name, role_arn
 from tests.unit.infra.program import ROOT, StackRun, run_program, stack_config
 
-SCALER = ROOT / "scaler"
 # What the Lambda runtime provides besides the archive: the standard library and boto3.
 RUNTIME_PACKAGES = {"boto3", "botocore"}
 
 
-def _shipped_sources(package: Path) -> dict[str, Path]:
+def _shipped_sources() -> dict[str, Path]:
     return {
-        f"scaler/{path.relative_to(package).as_posix()}": path
-        for path in package.rglob("*.py")
+        path.relative_to(ROOT).as_posix(): path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
         if "__pycache__" not in path.parts
     }
 
@@ -51,17 +52,17 @@ def test_function_runs_the_handler_on_python_3_13_one_run_at_a_time(
 def test_lambda_env_carries_exactly_the_ssm_path(default_run: StackRun) -> None:
     function = default_run.one(t.FUNCTION).inputs
 
-    assert function["environment"] == {"variables": {SSM_PATH_ENV: "/fargate-pipeline/dev/"}}
+    assert function["environment"] == {"variables": {Env.SSM_PATH: "/fargate-pipeline/dev/"}}
 
 
-def test_code_archive_is_every_python_source_of_the_scaler_package(
+def test_code_archive_is_every_python_source_of_the_scaler_and_the_contract(
     default_run: StackRun,
 ) -> None:
     code = default_run.one(t.FUNCTION).inputs["code"]
     assert isinstance(code, pulumi.AssetArchive)
 
-    expected = _shipped_sources(SCALER)
-    assert "scaler/__init__.py" in expected
+    expected = _shipped_sources()
+    assert {"scaler/handler.py", "contract/ssm.py", "contract/values.py"} <= set(expected)
     assert set(code.assets) == set(expected)
     for name, asset in code.assets.items():
         assert isinstance(asset, pulumi.FileAsset)
@@ -78,25 +79,9 @@ def test_code_archive_leaves_out_caches_and_other_files(tmp_path: Path) -> None:
     (package / "__pycache__" / "mod.cpython-313.py").write_text("")
     (package / "notes.txt").write_text("not shipped")
 
-    archive = python_package_archive(package)
+    archive = python_packages_archive(tmp_path, ("scaler",))
 
     assert set(archive.assets) == {"scaler/__init__.py", "scaler/sub/mod.py"}
-
-
-# Import statements, read line by line: ast.parse would do, but CPython 3.11 can raise a
-# SystemError when another thread (the Pulumi runtime's executors) builds an AST at the same time.
-_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w., ]+))", re.MULTILINE)
-
-
-def _imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for from_module, modules in _IMPORT.findall(path.read_text()):
-        if from_module:
-            if not from_module.startswith("."):
-                names.add(from_module.split(".")[0])
-        else:
-            names.update(m.strip().split(".")[0] for m in modules.split(",") if m.strip())
-    return names
 
 
 def test_import_scan_sees_every_form_of_import(tmp_path: Path) -> None:
@@ -105,19 +90,17 @@ def test_import_scan_sees_every_form_of_import(tmp_path: Path) -> None:
         "import os\nimport json, boto3.session\nfrom pipeline_spec import X\n"
         "from . import sibling\nif True:\n    from worker.env import Env\n"
     )
-    assert _imported_modules(module) == {"os", "json", "boto3", "pipeline_spec", "worker"}
+    assert imported_modules(module) == {"os", "json", "boto3", "pipeline_spec", "worker"}
 
 
-def test_scaler_package_needs_nothing_outside_the_archive() -> None:
-    # The archive holds only scaler/: an import of pipeline_spec or worker would fail in Lambda.
-    for path in _shipped_sources(SCALER).values():
-        outside = _imported_modules(path) - set(sys.stdlib_module_names) - RUNTIME_PACKAGES
-        assert outside <= {"scaler", "__future__"}, f"{path.name} imports {outside}"
+def test_the_archive_needs_nothing_the_lambda_runtime_lacks() -> None:
+    # The archive holds only PACKAGES: an import of pipeline_spec or worker would fail in Lambda.
+    for path in _shipped_sources().values():
+        outside = imported_modules(path) - set(sys.stdlib_module_names) - RUNTIME_PACKAGES
+        assert outside <= {*PACKAGES, "__future__"}, f"{path} imports {outside}"
 
 
-def test_handler_named_in_the_function_exists_when_the_scaler_is_present() -> None:
-    if importlib.util.find_spec("scaler.handler") is None:
-        pytest.skip("scaler/handler.py has not landed yet")
+def test_handler_named_in_the_function_exists() -> None:
     module = importlib.import_module("scaler.handler")
     assert callable(module.handler)
 

@@ -6,22 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from components.config import CpuArchitecture
 from components.sources import IGNORED_DIRECTORIES, IGNORED_SUFFIXES, content_hash, source_files
 from components.worker_image import image_tag
+from contract.config import CpuArchitecture
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
 def context(tmp_path: Path) -> Path:
-    """GIVEN a build context with a Dockerfile and a package."""
-    root = tmp_path / "worker"
-    (root / "pkg").mkdir(parents=True)
-    (root / "Dockerfile").write_text("FROM python:3.13-slim\n")
-    (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "main.py").write_text("print('hi')\n")
-    return root
+    """GIVEN a project with the image's packages (the worker holding the Dockerfile and a
+    subpackage, the contract) and a package the image does not ship."""
+    for package in ("worker/pkg", "contract", "components"):
+        (tmp_path / package).mkdir(parents=True)
+    (tmp_path / "worker" / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    (tmp_path / "worker" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "worker" / "pkg" / "main.py").write_text("print('hi')\n")
+    (tmp_path / "contract" / "ssm.py").write_text("NAME = 'PIPELINE_X'\n")
+    (tmp_path / "components" / "stack.py").write_text("")
+    return tmp_path
 
 
 def test_unchanged_content_keeps_its_tag(context: Path) -> None:
@@ -30,9 +33,9 @@ def test_unchanged_content_keeps_its_tag(context: Path) -> None:
 
 def test_bytecode_caches_do_not_change_the_tag(context: Path) -> None:
     before = content_hash(context)
-    (context / "pkg" / "__pycache__").mkdir()
-    (context / "pkg" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\x00cache")
-    (context / "stray.pyc").write_bytes(b"\x00")
+    (context / "worker" / "pkg" / "__pycache__").mkdir()
+    (context / "worker" / "pkg" / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\x00c")
+    (context / "worker" / "stray.pyc").write_bytes(b"\x00")
 
     assert content_hash(context) == before
 
@@ -40,20 +43,30 @@ def test_bytecode_caches_do_not_change_the_tag(context: Path) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        lambda root: (root / "pkg" / "main.py").write_text("print('bye')\n"),
-        lambda root: (root / "pkg" / "main.py").rename(root / "pkg" / "entry.py"),
-        lambda root: (root / "pkg" / "extra.py").write_text(""),
-        lambda root: (root / "Dockerfile").write_text("FROM python:3.12-slim\n"),
+        lambda root: (root / "worker" / "pkg" / "main.py").write_text("print('bye')\n"),
+        lambda root: (root / "worker" / "pkg" / "main.py").rename(root / "worker" / "entry.py"),
+        lambda root: (root / "worker" / "pkg" / "extra.py").write_text(""),
+        lambda root: (root / "worker" / "Dockerfile").write_text("FROM python:3.12-slim\n"),
         # pulumi-docker's digest includes modes: a rebuild must come with a new tag
-        lambda root: (root / "pkg" / "main.py").chmod(0o600),
+        lambda root: (root / "worker" / "pkg" / "main.py").chmod(0o600),
+        # the contract ships in the image too
+        lambda root: (root / "contract" / "ssm.py").write_text("NAME = 'PIPELINE_Y'\n"),
     ],
-    ids=["edit", "rename", "add", "dockerfile", "mode"],
+    ids=["edit", "rename", "add", "dockerfile", "mode", "contract"],
 )
 def test_any_change_to_the_context_gives_a_new_tag(context: Path, change: object) -> None:
     before = image_tag(context, CpuArchitecture.X86_64)
     change(context)  # type: ignore[operator]
 
     assert image_tag(context, CpuArchitecture.X86_64) != before
+
+
+def test_a_change_outside_the_shipped_packages_keeps_the_tag(context: Path) -> None:
+    before = image_tag(context, CpuArchitecture.X86_64)
+    (context / "components" / "stack.py").write_text("changed = True\n")
+    (context / "README.md").write_text("docs\n")
+
+    assert image_tag(context, CpuArchitecture.X86_64) == before
 
 
 def test_moving_bytes_between_files_changes_the_hash(tmp_path: Path) -> None:
@@ -84,19 +97,20 @@ def test_tag_is_a_valid_docker_tag(context: Path) -> None:
 
 
 def test_source_files_are_sorted_and_skip_caches(context: Path) -> None:
-    (context / "pkg" / "__pycache__").mkdir()
-    (context / "pkg" / "__pycache__" / "x.py").write_text("")
+    (context / "worker" / "pkg" / "__pycache__").mkdir()
+    (context / "worker" / "pkg" / "__pycache__" / "x.py").write_text("")
 
-    files = [path.relative_to(context).as_posix() for path in source_files(context, "*.py")]
-    assert files == ["pkg/__init__.py", "pkg/main.py"]
+    files = [
+        path.relative_to(context).as_posix()
+        for path in source_files(context, "*.py", ("worker", "contract"))
+    ]
+    assert files == ["contract/ssm.py", "worker/pkg/__init__.py", "worker/pkg/main.py"]
 
 
 def test_what_the_tag_ignores_docker_ignores_too() -> None:
     # pulumi-docker rebuilds when a file in the build context changes; if the tag ignored a
     # file Docker sends, an unchanged tag would be pushed again and IMMUTABLE would refuse it.
-    dockerignore = ROOT / "worker" / ".dockerignore"
-    if not dockerignore.exists():
-        pytest.skip("worker/.dockerignore has not landed yet")
+    dockerignore = ROOT / ".dockerignore"
     patterns = {line.strip() for line in dockerignore.read_text().splitlines()}
     for directory in IGNORED_DIRECTORIES:
         assert f"**/{directory}" in patterns

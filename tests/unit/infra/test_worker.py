@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 import pipeline_spec
-from components.config import CpuArchitecture
 from components.worker_image import KEPT_IMAGES, image_tag
-from scaler.parameters import Param
+from contract.config import CpuArchitecture
+from contract.env import Env
+from contract.ssm import Param
 from tests.unit.infra import types as t
 from tests.unit.infra.mocks import (
     ACCOUNT_ID,
@@ -23,7 +24,6 @@ from tests.unit.infra.mocks import (
     security_group_id,
 )
 from tests.unit.infra.program import ROOT, StackRun, run_program, stack_config
-from worker.env import Env
 
 SSM_PATH = "/fargate-pipeline/dev/"
 
@@ -56,15 +56,15 @@ def test_repository_is_immutable_scanned_destroyable_and_pruned(default_run: Sta
     assert rule["action"] == {"type": "expire"}
 
 
-def test_image_is_built_from_worker_for_the_platform_and_tagged_by_content(
+def test_image_is_built_from_the_project_for_the_platform_and_tagged_by_content(
     default_run: StackRun,
 ) -> None:
     image = default_run.one(t.IMAGE)
-    tag = image_tag(ROOT / "worker", CpuArchitecture.X86_64)
+    tag = image_tag(ROOT, CpuArchitecture.X86_64)
 
     assert image.inputs["imageName"] == f"{repository_url('ecs-pipeline')}:{tag}"
     assert image.inputs["build"] == {
-        "context": "worker",
+        "context": ".",
         "dockerfile": "worker/Dockerfile",
         "platform": "linux/amd64",
     }
@@ -263,9 +263,7 @@ def test_graviton_and_spot_variants(
     assert task["runtimePlatform"]["cpuArchitecture"] == architecture
     image = run.one(t.IMAGE).inputs
     assert image["build"]["platform"] == platform
-    assert image["imageName"].rsplit(":", 1)[1] == image_tag(
-        ROOT / "worker", CpuArchitecture(architecture)
-    )
+    assert image["imageName"].rsplit(":", 1)[1] == image_tag(ROOT, CpuArchitecture(architecture))
     [strategy] = run.one(t.CAPACITY_PROVIDERS).inputs["defaultCapacityProviderStrategies"]
     assert strategy["capacityProvider"] == capacity
     assert _parameters(run)[f"{SSM_PATH}{Param.ECS_CAPACITY.value}"] == capacity

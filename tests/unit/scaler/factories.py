@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pipeline_spec
-from scaler.parameters import Capacity, Param
+from contract.ssm import Param, ssm_path
+from contract.values import Capacity, encode_flag
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-SSM_PATH = pipeline_spec.ssm_path(pipeline_spec.PROJECT_NAME, "test")
+SSM_PATH = ssm_path("test")
 FAMILY = "fargate-pipeline-test-worker"
 TASK_DEFINITION_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{FAMILY}:3"
 CLUSTER = "fargate-pipeline-test"
@@ -27,11 +28,11 @@ def parameter_values(**overrides: str | None) -> dict[str, str]:
         subnet_ids=",".join(SUBNETS),
         dest_bucket="fargate-pipeline-test-dest",
         dest_prefix="processed",
-        enabled=pipeline_spec.flag(True),
+        enabled=encode_flag(True),
         max_tasks="10",
         max_tasks_per_run="10",
         messages_per_task="1",
-        assign_public_ip=pipeline_spec.flag(True),
+        assign_public_ip=encode_flag(True),
         capacity=Capacity.FARGATE,
     )
     merged: dict[str, str | None] = {name.value: value for name, value in values.items()}

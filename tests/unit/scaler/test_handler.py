@@ -16,10 +16,11 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from contract.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
+from contract.ssm import Param
 from scaler.clients import CLIENT_CONFIG, Clients
 from scaler.handler import run_scaler
-from scaler.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
-from scaler.parameters import Param, ParameterError
+from scaler.parameters import ParameterError
 from tests.unit.scaler.factories import (
     CLUSTER,
     FAMILY,

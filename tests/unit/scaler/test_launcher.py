@@ -13,6 +13,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
+from contract.limits import RUN_TASK_MAX_COUNT
+from contract.values import Capacity
 from scaler.clients import CLIENT_CONFIG
 from scaler.launcher import (
     STARTED_BY_MAX_LENGTH,
@@ -21,8 +23,6 @@ from scaler.launcher import (
     start_tasks,
     started_by,
 )
-from scaler.limits import RUN_TASK_MAX_COUNT
-from scaler.parameters import Capacity
 from tests.unit.scaler.factories import (
     CLUSTER,
     REGION,

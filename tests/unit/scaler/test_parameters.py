@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from contract.env import Env
+from contract.ssm import Param
+from contract.values import Capacity
 from scaler.parameters import (
-    SCALER_PARAMS,
-    SSM_PATH_ENV,
-    Capacity,
-    Param,
     ParameterError,
     parse_parameters,
     parse_ssm_path,
@@ -55,7 +54,23 @@ def test_whitespace_around_values_and_list_items_is_ignored() -> None:
     assert params.max_tasks == 12
 
 
-@pytest.mark.parametrize("param", SCALER_PARAMS)
+# Every parameter the scaler acts on; the worker's own (container, destination) are not needed.
+SCALER_NEEDS = (
+    Param.UNPROCESSED_SQS_URL,
+    Param.ECS_CLUSTER,
+    Param.ECS_TASK_DEFINITION,
+    Param.ECS_TASK_SECURITYGROUP,
+    Param.ECS_TASK_SUBNET,
+    Param.ENABLED,
+    Param.ECS_MAX_TASKS,
+    Param.ECS_MAX_TASKS_PER_RUN,
+    Param.MESSAGES_PER_TASK,
+    Param.ECS_ASSIGN_PUBLIC_IP,
+    Param.ECS_CAPACITY,
+)
+
+
+@pytest.mark.parametrize("param", SCALER_NEEDS)
 def test_a_missing_parameter_is_named_with_the_path(param: Param) -> None:
     values = parameter_values(**{param.name: None})
     with pytest.raises(ParameterError) as raised:
@@ -140,8 +155,8 @@ def test_a_missing_or_relative_ssm_path_names_the_environment_variable(
 ) -> None:
     with pytest.raises(ParameterError) as raised:
         parse_ssm_path(value)
-    assert raised.value.names == (SSM_PATH_ENV,)
-    assert SSM_PATH_ENV in str(raised.value)
+    assert raised.value.names == (Env.SSM_PATH,)
+    assert Env.SSM_PATH in str(raised.value)
 
 
 def test_task_family_of_an_arn_in_another_partition() -> None:

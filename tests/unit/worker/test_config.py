@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contract.env import Env
+from contract.values import ResizeMode
 from worker.config import ConfigError, load_config
-from worker.env import Env, ResizeMode
 
 REQUIRED = {Env.QUEUE_URL: "https://sqs.example/123/q", Env.DEST_BUCKET: "dest"}
 

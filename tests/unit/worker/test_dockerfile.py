@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import sys
@@ -10,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-WORKER = Path(__file__).resolve().parents[3] / "worker"
-DOCKERFILE = WORKER / "Dockerfile"
+from components.worker_image import DOCKERFILE as DOCKERFILE_PATH
+from components.worker_image import PACKAGES
+from tests.support.imports import imported_modules
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKER = ROOT / "worker"
+DOCKERFILE = ROOT / DOCKERFILE_PATH
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -41,7 +45,7 @@ def test_base_is_a_pinned_slim_python_3_13_for_any_architecture() -> None:
 
 def test_it_installs_exactly_the_pinned_worker_requirements() -> None:
     copies = arguments("COPY")
-    assert "requirements.txt worker/requirements.txt" in copies
+    assert "worker/requirements.txt worker/requirements.txt" in copies
     (install,) = [run for run in arguments("RUN") if "pip install" in run]
     assert install.endswith("-r worker/requirements.txt")
     pins = [
@@ -71,24 +75,31 @@ def test_no_ssh_server_or_keys() -> None:
     assert arguments("ADD") == []
 
 
-def test_the_build_context_is_the_worker_package() -> None:
-    # Everything copied exists in worker/, and nothing the package imports lives outside it.
-    for copy in arguments("COPY"):
-        source = copy.split()[0]
-        assert (WORKER / source).exists(), source
-    ignored = (WORKER / ".dockerignore").read_text()
-    assert "__pycache__" in ignored
+def _context_packages() -> set[str]:
+    """The top-level folders the root .dockerignore lets through (it excludes all, then allows)."""
+    lines = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "*", "the .dockerignore must start by excluding everything"
+    return {line[1:].strip("/") for line in lines if line.startswith("!")}
 
 
-@pytest.mark.parametrize("module", sorted(WORKER.glob("*.py")), ids=lambda path: path.name)
-def test_the_package_imports_nothing_the_image_lacks(module: Path) -> None:
-    allowed = {"worker", "boto3", "botocore", "PIL", *sys.stdlib_module_names}
-    tree = ast.parse(module.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            roots = [alias.name.split(".")[0] for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots = [node.module.split(".")[0]]
-        else:
-            continue
-        assert set(roots) <= allowed, f"{module.name} imports {roots}"
+def test_the_build_context_sends_exactly_the_shipped_packages() -> None:
+    assert _context_packages() == set(PACKAGES) == {"contract", "worker"}
+    # Every COPY takes a folder the context sends, and each shipped package is copied.
+    sources = {copy.split()[0].split("/")[0] for copy in arguments("COPY")}
+    assert sources == set(PACKAGES)
+    assert all((ROOT / package / "__init__.py").is_file() for package in PACKAGES)
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(path for package in PACKAGES for path in (ROOT / package).rglob("*.py")),
+    ids=lambda path: path.relative_to(ROOT).as_posix(),
+)
+def test_the_image_imports_nothing_it_lacks(module: Path) -> None:
+    allowed = {*PACKAGES, "boto3", "botocore", "PIL", "__future__", *sys.stdlib_module_names}
+    imported = imported_modules(module)
+    assert imported <= allowed, f"{module} imports {imported - allowed}"

@@ -9,16 +9,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from scaler.parameters import Param
-from worker.enabled import ENABLED_PARAMETER, POLL_SECONDS, EnabledSwitch, SwitchError
+from worker.enabled import POLL_SECONDS, EnabledSwitch, SwitchError
 
 PATH = "/fargate-pipeline/dev/"
 NAME = f"{PATH}PIPELINE_ENABLED"
-
-
-def test_the_worker_uses_the_scalers_parameter_name() -> None:
-    # The worker image ships without scaler/, so the name is repeated; it must not drift.
-    assert Param.ENABLED.value == ENABLED_PARAMETER
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
+from contract.values import ResizeMode
 from tests.support import images
 from worker.config import WorkerConfig
-from worker.env import ResizeMode
 from worker.events import FileRecord
 from worker.files import FileProcessor, FileStatus
 from worker.imaging import ResizeSpec

@@ -9,8 +9,8 @@ import warnings
 import pytest
 from PIL import Image, ImageChops, ImageFile, ImageOps, ImageStat
 
+from contract.values import ResizeMode
 from tests.support import images
-from worker.env import ResizeMode
 from worker.imaging import (
     ALPHA_BACKGROUND,
     PAD_COLOUR,

@@ -6,6 +6,9 @@ import random
 
 import pytest
 
+from contract.limits import (
+    SQS_BATCH_MAX_ENTRIES,
+)
 from worker.policy import (
     BACKOFF_MAX_SECONDS,
     RECEIVE_WAIT_SECONDS,
@@ -13,7 +16,6 @@ from worker.policy import (
     Prefetch,
     backoff_seconds,
 )
-from worker.sqs import RECEIVE_MAX_MESSAGES
 
 
 def test_idle_stop_needs_both_an_empty_queue_for_long_enough_and_empty_hands() -> None:
@@ -38,9 +40,9 @@ def test_receive_never_long_polls_past_the_idle_deadline() -> None:
 
 def test_prefetch_asks_for_full_batches_until_it_has_a_batch_beyond_two_per_worker() -> None:
     prefetch = Prefetch(concurrency=2, visibility_timeout=120)
-    assert prefetch.limit() == 2 * 2 + RECEIVE_MAX_MESSAGES
-    assert prefetch.to_receive(held=0) == RECEIVE_MAX_MESSAGES
-    assert prefetch.to_receive(held=4) == RECEIVE_MAX_MESSAGES
+    assert prefetch.limit() == 2 * 2 + SQS_BATCH_MAX_ENTRIES
+    assert prefetch.to_receive(held=0) == SQS_BATCH_MAX_ENTRIES
+    assert prefetch.to_receive(held=4) == SQS_BATCH_MAX_ENTRIES
     # Not enough room for a full batch while workers still have plenty: wait.
     assert prefetch.to_receive(held=5) == 0
 
@@ -66,7 +68,7 @@ def test_processing_time_is_smoothed() -> None:
     prefetch.observe(10.0)
     for _ in range(50):
         prefetch.observe(1.0)
-    assert prefetch.limit() == 1 * 2 + RECEIVE_MAX_MESSAGES
+    assert prefetch.limit() == 1 * 2 + SQS_BATCH_MAX_ENTRIES
 
 
 @pytest.mark.parametrize("receive_count", [1, 2, 3, 6, 50])

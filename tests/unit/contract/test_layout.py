@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.layout import Outcome, log_key, logs_prefix, output_key
+from contract.layout import Outcome, log_key, logs_prefix, output_key, written_keys
 
 
 def test_output_and_logs_under_the_prefix() -> None:
@@ -21,3 +21,11 @@ def test_every_log_key_starts_with_the_logs_prefix() -> None:
     for prefix, expected in (("processed", "processed/logs/"), ("", "logs/")):
         assert logs_prefix(prefix) == expected
         assert log_key(prefix, "a/b.jpg", Outcome.SUCCESS).startswith(expected)
+
+
+def test_written_keys_are_the_output_and_both_logs() -> None:
+    assert written_keys("processed", "a.png") == (
+        "processed/a.png",
+        "processed/logs/a.png.success",
+        "processed/logs/a.png.failed",
+    )
