@@ -13,7 +13,7 @@ IGNORED_DIRECTORIES = frozenset({"__pycache__"})
 """Bytecode caches: rewritten by every local run, never part of what is shipped."""
 IGNORED_SUFFIXES = frozenset({".pyc"})
 # Keep these within what the root .dockerignore leaves out: pulumi-docker rebuilds when a file it
-# sends changes, and a rebuild under an unchanged tag is a push an IMMUTABLE repository refuses.
+# sends changes, so a file the tag ignored would rebuild and push an image under an unchanged tag.
 
 
 def source_files(root: Path, pattern: str = "*", packages: Sequence[str] = ()) -> list[Path]:

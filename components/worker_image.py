@@ -46,8 +46,10 @@ def image_tag(
 ) -> str:
     """A tag derived from the build context's content and the target platform.
 
-    Tags are immutable, so an unchanged worker keeps its tag (nothing rebuilt or pushed) and a
-    changed worker, or a switch of architecture, gets a new one.
+    An unchanged worker keeps its tag (nothing rebuilt or pushed) and a changed worker, or a
+    switch of architecture, gets a new one. Going back to an earlier worker brings back its tag,
+    and a rebuild is not byte-identical (timestamps, layer order), so the push must be allowed to
+    move the tag: the repository's tags are mutable, and tasks run the pushed digest, never a tag.
     """
     platform = DOCKER_PLATFORMS[cpu_architecture].rpartition("/")[2]
     return f"{platform}-{content_hash(context, packages)[:TAG_HASH_CHARS]}"
@@ -70,7 +72,9 @@ class WorkerImage(pulumi.ComponentResource):
             name=args.repository_name,
             # So `pulumi destroy` can delete the repository with its images in it.
             force_delete=True,
-            image_tag_mutability="IMMUTABLE",
+            # Mutable: a rollback (worker A, then B, then A again) pushes a rebuild of A under A's
+            # tag, which an IMMUTABLE repository refuses. What runs is pinned by digest instead.
+            image_tag_mutability="MUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                 scan_on_push=True
             ),

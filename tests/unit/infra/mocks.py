@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -69,14 +70,34 @@ class Call:
 
 
 @dataclass
+class Registry:
+    """ECR's tags and pulumi-docker's state of the image, kept across program runs (deploys).
+
+    pulumi-docker rebuilds and pushes only when the image's name, build settings or build
+    context changed since its state; a rebuild is never byte-identical, so it has a new digest.
+    ECR then refuses to move an existing tag in an IMMUTABLE repository ("tag invalid").
+    """
+
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Repository URL -> tag -> digest."""
+    built: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Image resource name -> (what it was built from, the digest pushed)."""
+    pushes: int = 0
+
+
+@dataclass
 class AwsMocks(pulumi.runtime.Mocks):
     """Records every resource's inputs and every data source call of one program run."""
 
     existing_buckets: frozenset[str] = frozenset()
     existing_queues: frozenset[str] = frozenset()
     default_subnet_ids: list[str] = field(default_factory=lambda: list(DEFAULT_SUBNET_IDS))
+    registry: Registry | None = None
+    """Given: images are built and pushed as pulumi-docker and ECR would, against this state."""
     resources: list[Declared] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    mutability: dict[str, str] = field(default_factory=dict)
+    """Repository URL -> its imageTagMutability, as this run declared it."""
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
@@ -90,7 +111,33 @@ class AwsMocks(pulumi.runtime.Mocks):
         if model is None:
             raise MockRejection(f"the mocks do not model resource type {args.typ} ({args.name})")
         resource_id, computed = model(args.name, inputs)
+        if args.typ == "aws:ecr/repository:Repository":
+            url = computed["repositoryUrl"]
+            self.mutability[url] = inputs.get("imageTagMutability", "MUTABLE")
+        if args.typ == "docker:index/image:Image" and self.registry is not None:
+            computed["repoDigest"] = self._push(self.registry, args.name, inputs)
         return resource_id, {**args.inputs, **computed}
+
+    def _push(self, registry: Registry, name: str, inputs: dict[str, Any]) -> str:
+        repository, _, tag = inputs["imageName"].rpartition(":")
+        source = json.dumps([inputs["imageName"], inputs["build"], _context_digest(inputs)])
+        previous = registry.built.get(name)
+        if previous is not None and previous[0] == source:
+            return previous[1]
+        registry.pushes += 1
+        # Each build's digest differs, even from the same sources.
+        build = hashlib.sha256(f"{source}{registry.pushes}".encode()).hexdigest()
+        digest = f"{repository}@sha256:{build}"
+        tags = registry.tags.setdefault(repository, {})
+        if tag in tags and self.mutability.get(repository) == "IMMUTABLE":
+            raise MockRejection(
+                f"{name}: tag invalid: The image tag '{tag}' already exists in the "
+                f"'{repository}' repository and cannot be overwritten because the repository "
+                "is immutable."
+            )
+        tags[tag] = digest
+        registry.built[name] = (source, digest)
+        return digest
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append(Call(args.token, dict(args.args)))
@@ -114,6 +161,15 @@ class AwsMocks(pulumi.runtime.Mocks):
         if name not in self.existing_buckets:
             raise MockRejection(f"no S3 bucket named {name}")
         return {"bucket": name, "arn": bucket_arn(name), "id": name, "bucketRegion": REGION}
+
+
+def _context_digest(inputs: dict[str, Any]) -> str:
+    """What pulumi-docker hashes to see a changed build context: every file's path and bytes."""
+    digest = hashlib.sha256()
+    root = Path(inputs["build"]["context"])
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def physical_name(logical: str) -> str:

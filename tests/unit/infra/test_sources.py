@@ -81,7 +81,7 @@ def test_moving_bytes_between_files_changes_the_hash(tmp_path: Path) -> None:
 
 
 def test_each_architecture_gets_its_own_tag(context: Path) -> None:
-    # Tags are immutable: the arm64 build must not try to reuse the amd64 build's tag.
+    # Each build has its own tag: the arm64 image never replaces the amd64 one under its tag.
     x86, arm = (image_tag(context, arch) for arch in CpuArchitecture)
 
     assert x86.startswith("amd64-")
@@ -109,7 +109,7 @@ def test_source_files_are_sorted_and_skip_caches(context: Path) -> None:
 
 def test_what_the_tag_ignores_docker_ignores_too() -> None:
     # pulumi-docker rebuilds when a file in the build context changes; if the tag ignored a
-    # file Docker sends, an unchanged tag would be pushed again and IMMUTABLE would refuse it.
+    # file Docker sends, an unchanged tag would be rebuilt and pushed again, naming new bytes.
     dockerignore = ROOT / ".dockerignore"
     patterns = {line.strip() for line in dockerignore.read_text().splitlines()}
     for directory in IGNORED_DIRECTORIES:

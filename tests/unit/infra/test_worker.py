@@ -42,11 +42,12 @@ def _parameters(run: StackRun) -> dict[str, str]:
     return {p.inputs["name"]: p.inputs["value"] for p in run.of_type(t.PARAMETER)}
 
 
-def test_repository_is_immutable_scanned_destroyable_and_pruned(default_run: StackRun) -> None:
+def test_repository_is_mutable_scanned_destroyable_and_pruned(default_run: StackRun) -> None:
     repository = default_run.one(t.REPOSITORY).inputs
     assert repository["name"] == "ecs-pipeline"
     assert repository["forceDelete"] is True
-    assert repository["imageTagMutability"] == "IMMUTABLE"
+    # mutable so a rollback can push under its old tag (test_image_rollback.py)
+    assert repository["imageTagMutability"] == "MUTABLE"
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
 
     lifecycle = default_run.one(t.LIFECYCLE_POLICY).inputs
