@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from contract.env import Env
+from scaler import metrics
 from scaler.clients import Clients, default_clients
 from scaler.launcher import LaunchResult, LaunchSpec, start_tasks, started_by
 from scaler.parameters import ParameterError, parse_parameters, parse_ssm_path
@@ -114,4 +115,5 @@ def run_scaler(clients: Clients, ssm_path: str | None) -> ScalerResult:
     # One line per run; WARNING when something failed, so a log filter or alarm can pick it out.
     level = logging.WARNING if launch.failures else logging.INFO
     logger.log(level, json.dumps({"event": "scaler_run", **result}))
+    metrics.emit(result, path)
     return result

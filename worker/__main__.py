@@ -27,6 +27,7 @@ from worker.cpu import task_vcpus
 from worker.enabled import EnabledSwitch, SwitchError
 from worker.files import FileProcessor
 from worker.loop import Worker, file_threads
+from worker.metrics import FileMetrics
 from worker.sqs import Queue, QueueUnavailable
 
 logger = logging.getLogger("worker")
@@ -80,7 +81,9 @@ def build_worker(config: WorkerConfig, environ: Mapping[str, str]) -> Worker:
             switch.read()
         except SwitchError as error:
             raise StartupError(str(error), EXIT_UNAVAILABLE) from None
-    processor = FileProcessor(s3, config, threading.Semaphore(concurrency))
+    processor = FileProcessor(
+        s3, config, threading.Semaphore(concurrency), observer=FileMetrics(config.ssm_path).record
+    )
     return Worker(
         queue,
         processor,

@@ -44,6 +44,8 @@ limit is far smaller, and reading a multi-gigabyte upload would exhaust the task
 LOG_CONTENT_TYPE = "application/json"
 
 ProcessImage = Callable[[bytes, OutputFormat, ResizeSpec], Processed]
+FileObserver = Callable[["FileResult", float], None]
+"""Told of every file's result and its processing time in milliseconds (the metrics)."""
 
 
 class FileStatus(StrEnum):
@@ -60,6 +62,12 @@ class FileResult:
     status: FileStatus
     detail: str = ""
     """The error, for FAILED and RETRY."""
+    reason: Rejection | None = None
+    """Why the file can never be processed, for FAILED."""
+    bytes_in: int = 0
+    """The source object's size, when it was read."""
+    bytes_out: int = 0
+    """The outputs' size, for SUCCESS."""
 
     @property
     def recorded(self) -> bool:
@@ -80,16 +88,19 @@ class FileProcessor:
         cpu_slots: threading.Semaphore,
         process: ProcessImage = process_image,
         max_source_bytes: int = MAX_SOURCE_BYTES,
+        observer: FileObserver | None = None,
     ) -> None:
         self._s3 = s3
         self._config = config
         self._cpu_slots = cpu_slots
         self._process = process
         self._max_source_bytes = max_source_bytes
+        self._observer = observer
 
     def handle(self, record: FileRecord, message_id: str) -> FileResult:
         started = time.monotonic()
         result = self._handle(record, message_id)
+        milliseconds = (time.monotonic() - started) * 1000
         logger.log(
             logging.WARNING if result.status is FileStatus.RETRY else logging.INFO,
             "file",
@@ -99,11 +110,13 @@ class FileProcessor:
                     "bucket": record.bucket,
                     "key": record.key,
                     "outcome": result.status.value,
-                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "duration_ms": round(milliseconds, 1),
                     **({"error": result.detail} if result.detail else {}),
                 }
             },
         )
+        if self._observer is not None:
+            self._observer(result, milliseconds)
         return result
 
     def _handle(self, record: FileRecord, message_id: str) -> FileResult:
@@ -149,20 +162,20 @@ class FileProcessor:
         self, record: FileRecord, data: bytes | FileRejected, log: dict[str, Any]
     ) -> FileResult:
         if isinstance(data, FileRejected):
-            return _failed(data, log)
+            return _failed(data, log, bytes_in=0)
         output_format = output_format_for(record.key)
         try:
             with self._cpu_slots:
                 processed = self._process(data, output_format, self._config.resize)
         except FileRejected as rejected:
-            return _failed(rejected, log)
+            return _failed(rejected, log, bytes_in=len(data))
         except Exception as error:  # a fault of this task (memory, a bug), not of the file
             logger.exception("unexpected error processing %s", record.key)
             raise _Retry(f"unexpected {type(error).__name__}: {error}") from None
         key = output_key(self._config.dest_prefix, record.key)
         self._put(key, processed.data, processed.output_format.content_type)
         log["output"] = {"bucket": self._config.dest_bucket, "key": key, **processed.facts}
-        return FileResult(FileStatus.SUCCESS)
+        return FileResult(FileStatus.SUCCESS, bytes_in=len(data), bytes_out=len(processed.data))
 
     def _put_log(self, record: FileRecord, result: FileResult, log: dict[str, Any]) -> None:
         outcome = Outcome.SUCCESS if result.status is FileStatus.SUCCESS else Outcome.FAILED
@@ -184,9 +197,9 @@ class FileProcessor:
             raise _Retry(f"destination not writable: {error}") from None
 
 
-def _failed(rejected: FileRejected, log: dict[str, Any]) -> FileResult:
+def _failed(rejected: FileRejected, log: dict[str, Any], *, bytes_in: int) -> FileResult:
     log["error"] = {"reason": rejected.reason.value, "detail": rejected.detail}
-    return FileResult(FileStatus.FAILED, str(rejected))
+    return FileResult(FileStatus.FAILED, str(rejected), reason=rejected.reason, bytes_in=bytes_in)
 
 
 def _code(error: ClientError) -> str:

@@ -1,0 +1,49 @@
+"""The scaler's metrics: one EMF document per run, printed on stdout.
+
+Printed, not logged: Lambda's runtime prefixes each logged line with the level, time and request
+id, while a line printed on stdout reaches the log group as it is, a JSON object CloudWatch Logs
+extracts the metrics from. No metrics API call, so the scaler needs no permission for them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from contract.metrics import Dimension, Directive, Metric, emf_document, stack_of
+
+if TYPE_CHECKING:
+    from scaler.handler import ScalerResult
+
+
+def run_document(result: ScalerResult, ssm_path: str, timestamp_ms: int) -> dict[str, Any]:
+    """What one run saw and did, as metrics of its stack."""
+    values: dict[Metric, float] = {
+        Metric.QUEUE_VISIBLE: result["visible"],
+        Metric.QUEUE_IN_FLIGHT: result["in_flight"],
+        Metric.TASKS_RUNNING: result["running"],
+        Metric.TASKS_STARTED: result["started"],
+        Metric.RUN_TASK_FAILURES: len(result["failures"]),
+    }
+    return emf_document(
+        timestamp_ms,
+        {Dimension.STACK: stack_of(ssm_path)},
+        values,
+        [Directive((Dimension.STACK,), tuple(values))],
+    )
+
+
+def emit(
+    result: ScalerResult,
+    ssm_path: str,
+    *,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Print the run's document as one line (on ``stream``, default stdout)."""
+    out = stream if stream is not None else sys.stdout
+    out.write(json.dumps(run_document(result, ssm_path, round(clock() * 1000))) + "\n")
+    out.flush()
