@@ -14,10 +14,12 @@ import pipeline_spec
 from components.config import load_config
 from components.iam import Account
 from components.naming import StackNames
-from components.queue_scaler import QueueScaler, QueueScalerArgs, scaler_timeout_seconds
+from components.queue_scaler import QueueScaler, QueueScalerArgs
+from components.registry import StackRegistry, StackRegistryArgs
 from components.storage import Storage, StorageArgs
 from components.worker_image import WorkerImage, WorkerImageArgs
-from components.worker_tasks import WorkerTasks, WorkerTasksArgs
+from components.worker_tasks import TaskSize, WorkerAccess, WorkerTasks, WorkerTasksArgs
+from contract.values import encode_list
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
@@ -51,34 +53,28 @@ workers = WorkerTasks(
     "worker",
     WorkerTasksArgs(
         account=account,
-        cluster_name=names.cluster,
-        task_family=names.task_family,
-        log_group_name=names.worker_log_group,
+        names=names,
         log_retention_days=config.log_retention_days,
         container_insights=config.container_insights,
-        ssm_path=names.ssm_path,
         image_digest=image.image_digest,
         repository_arn=image.repository_arn,
-        cpu=config.task_cpu,
-        memory=config.task_memory,
-        cpu_architecture=config.cpu_architecture,
+        size=TaskSize(config.task_cpu, config.task_memory, config.cpu_architecture),
         capacity=config.capacity,
-        queue_url=storage.queue_url,
-        queue_arn=storage.queue_arn,
-        source_bucket_arn=storage.source_bucket_arn,
-        source_prefix=config.source_prefix,
-        dest_bucket_name=storage.dest_bucket_name,
-        dest_bucket_arn=storage.dest_bucket_arn,
-        dest_prefix=config.dest_prefix,
-        target_size=config.target_size,
-        resize_mode=config.resize_mode.value,
+        access=WorkerAccess(
+            queue_arn=storage.queue_arn,
+            source_bucket_arn=storage.source_bucket_arn,
+            source_prefix=config.source_prefix,
+            dest_bucket_arn=storage.dest_bucket_arn,
+            dest_prefix=config.dest_prefix,
+        ),
+        environment=pipeline_spec.worker_environment(
+            config,
+            queue_url=storage.queue_url,
+            dest_bucket=storage.dest_bucket_name,
+            ssm_path=names.ssm_path,
+        ),
         subnet_ids=config.subnet_ids,
         security_group_ids=config.security_group_ids,
-        assign_public_ip=config.assign_public_ip,
-        enabled=config.enabled,
-        max_tasks=config.max_tasks,
-        max_tasks_per_run=config.max_tasks_per_run,
-        messages_per_task=config.messages_per_task,
     ),
 )
 
@@ -89,7 +85,8 @@ scaler = QueueScaler(
         source_root=PROJECT_DIR,
         ssm_path=names.ssm_path,
         schedule_expression=config.schedule_expression,
-        timeout_seconds=scaler_timeout_seconds(config.max_tasks, config.max_tasks_per_run),
+        max_tasks=config.max_tasks,
+        max_tasks_per_run=config.max_tasks_per_run,
         log_group_name=names.scaler_log_group,
         log_retention_days=config.log_retention_days,
         queue_arn=storage.queue_arn,
@@ -97,6 +94,23 @@ scaler = QueueScaler(
         task_family=names.task_family,
         execution_role_arn=workers.execution_role_arn,
         task_role_arn=workers.task_role_arn,
+    ),
+)
+
+# Last: the registry describes everything above.
+registry = StackRegistry(
+    "registry",
+    StackRegistryArgs(
+        ssm_path=names.ssm_path,
+        parameters=pipeline_spec.ssm_parameters(
+            config,
+            queue_url=storage.queue_url,
+            cluster_name=workers.cluster_name,
+            task_definition_arn=workers.task_definition_arn,
+            security_group_ids=workers.security_group_ids.apply(encode_list),
+            subnet_ids=workers.subnet_ids.apply(encode_list),
+            dest_bucket=storage.dest_bucket_name,
+        ),
     ),
 )
 

@@ -14,8 +14,10 @@ import shlex
 from collections.abc import Mapping
 from typing import TypeVar
 
+from contract.config import PipelineConfig
 from contract.env import Env
 from contract.ssm import Param
+from contract.values import encode_flag
 
 WORKER_CONTAINER_NAME = "worker"
 WORKER_STOP_TIMEOUT_SECONDS = 30
@@ -58,58 +60,59 @@ def notification_filter(prefix: str, suffix: str) -> dict[str, str]:
 
 
 def ssm_parameters(
+    config: PipelineConfig,
     *,
     queue_url: V,
     cluster_name: V,
-    container_name: V,
     task_definition_arn: V,
     security_group_ids: V,
     subnet_ids: V,
     dest_bucket: V,
-    dest_prefix: V,
-    enabled: V,
-    max_tasks: V,
-    max_tasks_per_run: V,
-    messages_per_task: V,
-    assign_public_ip: V,
-    capacity: V,
-) -> dict[Param, V]:
-    """Every parameter of the contract, by name. Lists are comma-separated and flags ``1``/``0``."""
-    return {
+) -> dict[Param, V | str]:
+    """Every parameter of the stack's registry, by name: the resources' names and addresses,
+    and the config the scaler and the worker act on, encoded as the contract spells it.
+
+    ``security_group_ids`` and ``subnet_ids`` are comma-separated (``values.encode_list``). An
+    empty destination prefix is left out: SSM cannot hold an empty value, and the parameter's
+    absence means the bucket root.
+    """
+    parameters: dict[Param, V | str] = {
         Param.UNPROCESSED_SQS_URL: queue_url,
         Param.ECS_CLUSTER: cluster_name,
-        Param.ECS_TASK_CONTAINER: container_name,
+        Param.ECS_TASK_CONTAINER: WORKER_CONTAINER_NAME,
         Param.ECS_TASK_DEFINITION: task_definition_arn,
         Param.ECS_TASK_SECURITYGROUP: security_group_ids,
         Param.ECS_TASK_SUBNET: subnet_ids,
         Param.S3_DEST_BUCKET: dest_bucket,
-        Param.S3_DEST_PREFIX: dest_prefix,
-        Param.ENABLED: enabled,
-        Param.ECS_MAX_TASKS: max_tasks,
-        Param.ECS_MAX_TASKS_PER_RUN: max_tasks_per_run,
-        Param.MESSAGES_PER_TASK: messages_per_task,
-        Param.ECS_ASSIGN_PUBLIC_IP: assign_public_ip,
-        Param.ECS_CAPACITY: capacity,
+        Param.S3_DEST_PREFIX: config.dest_prefix,
+        Param.ENABLED: encode_flag(config.enabled),
+        Param.ECS_MAX_TASKS: str(config.max_tasks),
+        Param.ECS_MAX_TASKS_PER_RUN: str(config.max_tasks_per_run),
+        Param.MESSAGES_PER_TASK: str(config.messages_per_task),
+        Param.ECS_ASSIGN_PUBLIC_IP: encode_flag(config.assign_public_ip),
+        Param.ECS_CAPACITY: config.capacity.value,
     }
+    if not config.dest_prefix:
+        del parameters[Param.S3_DEST_PREFIX]
+    return parameters
 
 
 def worker_environment(
+    config: PipelineConfig,
     *,
     queue_url: V,
     dest_bucket: V,
-    dest_prefix: V,
-    target_size: V,
-    resize_mode: V,
-    ssm_path: V,
-    extra: Mapping[Env, V] | None = None,
-) -> dict[Env, V]:
-    """The worker container's environment; ``extra`` carries optional tuning (quality, idle)."""
+    ssm_path: str,
+    extra: Mapping[Env, str] | None = None,
+) -> dict[Env, V | str]:
+    """The worker container's environment: where it works, and the config's output settings;
+    ``extra`` carries optional tuning (quality, idle)."""
     return {
         Env.QUEUE_URL: queue_url,
         Env.DEST_BUCKET: dest_bucket,
-        Env.DEST_PREFIX: dest_prefix,
-        Env.TARGET_SIZE: target_size,
-        Env.RESIZE_MODE: resize_mode,
+        Env.DEST_PREFIX: config.dest_prefix,
+        Env.TARGET_SIZE: config.target_size,
+        Env.RESIZE_MODE: config.resize_mode.value,
         Env.SSM_PATH: ssm_path,
         **(extra or {}),
     }

@@ -27,7 +27,7 @@ from PIL import Image
 from local.cli import SAMPLES
 from local.emulator import Emulator
 from local.pipeline import WORKER_COMMAND, LocalPipeline
-from local.settings import project_defaults
+from local.settings import LocalSettings
 
 NAIVE_COMMAND = (WORKER_COMMAND[0], "-m", "bench.naive_worker")
 TWELVE_MEGAPIXELS = (4000, 3000)
@@ -58,7 +58,7 @@ def timed_run(
     """Seconds from the upload to every file's outcome, and how many tasks it took."""
     reset = urllib.request.Request(f"{emulator.endpoint_url}/moto-api/reset", method="POST")
     urllib.request.urlopen(reset, timeout=10).close()
-    settings = project_defaults().replace(
+    settings = LocalSettings().replace(
         schedule_seconds=1.0, max_tasks=max_tasks, messages_per_task=1, idle_seconds=2
     )
     with (

@@ -64,7 +64,9 @@ class QueueScalerArgs:
     ssm_path: str
     """The stack's parameter path, with its trailing ``/`` (PIPELINE_SSM_PATH)."""
     schedule_expression: str
-    timeout_seconds: int
+    max_tasks: int
+    max_tasks_per_run: int
+    """The fan-out one run may have to do, which sets the function's timeout."""
     log_group_name: str
     log_retention_days: int
     queue_arn: pulumi.Input[str]
@@ -112,7 +114,7 @@ class QueueScaler(pulumi.ComponentResource):
             # Graviton: cheaper per GB-second, and the scaler is pure Python plus boto3.
             architectures=["arm64"],
             memory_size=MEMORY_MB,
-            timeout=args.timeout_seconds,
+            timeout=scaler_timeout_seconds(args.max_tasks, args.max_tasks_per_run),
             # One run at a time, so two runs never both start tasks for the same backlog.
             reserved_concurrent_executions=1,
             environment=aws.lambda_.FunctionEnvironmentArgs(

@@ -1,12 +1,8 @@
-"""Worker tasks: the cluster, the task definition and its roles, the network, the SSM parameters.
-
-The SSM parameters are what the scaler reads on every run, so they are written here, next to the
-task definition and network they describe.
-"""
+"""Worker tasks: the cluster, the task definition and its roles, the network they run in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -16,9 +12,11 @@ import pulumi_aws as aws
 import pipeline_spec
 from components.config import ConfigError
 from components.iam import ECS_TASKS_SERVICE, Account, allow, document, service_role
+from components.naming import StackNames
 from contract.config import CpuArchitecture
+from contract.env import Env
 from contract.ssm import Param
-from contract.values import Capacity, encode_flag
+from contract.values import Capacity
 
 LOG_STREAM_PREFIX: Final = "worker"
 HTTPS_PORT: Final = 443
@@ -26,43 +24,47 @@ HTTPS_PORT: Final = 443
 
 
 @dataclass(frozen=True)
-class WorkerTasksArgs:
-    account: Account
-    """Where the stack runs, for ARNs."""
-    cluster_name: str
-    task_family: str
-    log_group_name: str
-    log_retention_days: int
-    container_insights: bool
-    """Per-task CloudWatch metrics (billed as custom metrics)."""
-    ssm_path: str
-    """The stack's parameter path, with its trailing ``/``."""
-    image_digest: pulumi.Input[str]
-    """The image the worker container runs, pinned by digest."""
-    repository_arn: pulumi.Input[str]
+class TaskSize:
+    """The Fargate task size (a valid pair, checked with the config) and its architecture."""
+
     cpu: int
     memory: int
     cpu_architecture: CpuArchitecture
-    capacity: str
-    """FARGATE or FARGATE_SPOT."""
-    queue_url: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class WorkerAccess:
+    """What the worker's code reads and writes: the resources of its task role."""
+
     queue_arn: pulumi.Input[str]
     source_bucket_arn: pulumi.Input[str]
     source_prefix: str
-    dest_bucket_name: pulumi.Input[str]
     dest_bucket_arn: pulumi.Input[str]
     dest_prefix: str
-    target_size: str
-    resize_mode: str
+
+
+@dataclass(frozen=True)
+class WorkerTasksArgs:
+    account: Account
+    """Where the stack runs, for ARNs."""
+    names: StackNames
+    """The cluster, task family, log group and SSM path names."""
+    log_retention_days: int
+    container_insights: bool
+    """Per-task CloudWatch metrics (billed as custom metrics)."""
+    image_digest: pulumi.Input[str]
+    """The image the worker container runs, pinned by digest."""
+    repository_arn: pulumi.Input[str]
+    size: TaskSize
+    capacity: Capacity
+    """The cluster's default capacity provider."""
+    access: WorkerAccess
+    environment: Mapping[Env, pulumi.Input[str]]
+    """The worker container's environment (``pipeline_spec.worker_environment``)."""
     subnet_ids: tuple[str, ...]
     """Empty: the default VPC's default subnets."""
     security_group_ids: tuple[str, ...]
     """Empty: a created egress-only group."""
-    assign_public_ip: bool
-    enabled: bool
-    max_tasks: int
-    max_tasks_per_run: int
-    messages_per_task: int
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class _Roles:
 
 
 class WorkerTasks(pulumi.ComponentResource):
-    """Everything a scaler needs to start a worker task, and the parameters telling it how."""
+    """Everything a scaler needs to start a worker task."""
 
     cluster_name: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
@@ -94,7 +96,7 @@ class WorkerTasks(pulumi.ComponentResource):
         cluster = self._create_cluster()
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=args.log_group_name,
+            name=args.names.worker_log_group,
             retention_in_days=args.log_retention_days,
             opts=self._child(),
         )
@@ -107,8 +109,6 @@ class WorkerTasks(pulumi.ComponentResource):
         self.execution_role_arn = roles.execution.arn
         self.task_role_arn = roles.task.arn
         self.log_group_name = log_group.name
-        # Last: the parameters describe everything above.
-        self._create_parameters()
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
@@ -129,7 +129,7 @@ class WorkerTasks(pulumi.ComponentResource):
         args = self._args
         cluster = aws.ecs.Cluster(
             f"{self._name}-cluster",
-            name=args.cluster_name,
+            name=args.names.cluster,
             settings=[
                 aws.ecs.ClusterSettingArgs(
                     name="containerInsights",
@@ -145,7 +145,7 @@ class WorkerTasks(pulumi.ComponentResource):
             capacity_providers=[capacity.value for capacity in Capacity],
             default_capacity_provider_strategies=[
                 aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
-                    capacity_provider=args.capacity, weight=1
+                    capacity_provider=args.capacity.value, weight=1
                 )
             ],
             opts=self._child(),
@@ -179,13 +179,13 @@ class WorkerTasks(pulumi.ComponentResource):
         args = self._args
         return aws.ecs.TaskDefinition(
             f"{self._name}-task",
-            family=args.task_family,
-            cpu=str(args.cpu),
-            memory=str(args.memory),
+            family=args.names.task_family,
+            cpu=str(args.size.cpu),
+            memory=str(args.size.memory),
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture.value
+                operating_system_family="LINUX", cpu_architecture=args.size.cpu_architecture.value
             ),
             execution_role_arn=roles.execution.arn,
             task_role_arn=roles.task.arn,
@@ -213,7 +213,8 @@ class WorkerTasks(pulumi.ComponentResource):
 
     def _task_policy(self) -> pulumi.Output[str]:
         args = self._args
-        dest_root = f"{args.dest_prefix}/" if args.dest_prefix else ""
+        access = args.access
+        dest_root = f"{access.dest_prefix}/" if access.dest_prefix else ""
         return document(
             # GetQueueAttributes: the worker reads the visibility timeout at start, which is
             # also how it tells a missing queue from an empty one.
@@ -225,46 +226,39 @@ class WorkerTasks(pulumi.ComponentResource):
                     "sqs:ChangeMessageVisibility",
                     "sqs:GetQueueAttributes",
                 ],
-                [args.queue_arn],
+                [access.queue_arn],
             ),
             allow(
                 "ReadUploads",
                 ["s3:GetObject"],
-                [pulumi.Output.concat(args.source_bucket_arn, "/", args.source_prefix, "*")],
+                [pulumi.Output.concat(access.source_bucket_arn, "/", access.source_prefix, "*")],
             ),
             # Without ListBucket S3 answers a deleted upload with 403 instead of 404, and the
             # worker would retry it into the DLQ instead of recording it as gone. No s3:prefix
             # condition: GetObject's request carries no prefix, so one would never match.
-            allow("SeeDeletedUploads", ["s3:ListBucket"], [args.source_bucket_arn]),
+            allow("SeeDeletedUploads", ["s3:ListBucket"], [access.source_bucket_arn]),
             allow(
                 "WriteOutputs",
                 ["s3:PutObject"],
-                [pulumi.Output.concat(args.dest_bucket_arn, "/", dest_root, "*")],
+                [pulumi.Output.concat(access.dest_bucket_arn, "/", dest_root, "*")],
             ),
             allow(
                 "ReadPipelineSwitch",
                 ["ssm:GetParameter"],
-                [args.account.arn("ssm", f"parameter{args.ssm_path}{Param.ENABLED.value}")],
+                [args.account.arn("ssm", f"parameter{args.names.ssm_path}{Param.ENABLED.value}")],
             ),
         )
 
     def _container_definitions(self, log_group_name: pulumi.Output[str]) -> pulumi.Output[str]:
         args = self._args
-        environment = pipeline_spec.worker_environment(
-            queue_url=pulumi.Output.from_input(args.queue_url),
-            dest_bucket=pulumi.Output.from_input(args.dest_bucket_name),
-            dest_prefix=pulumi.Output.from_input(args.dest_prefix),
-            target_size=pulumi.Output.from_input(args.target_size),
-            resize_mode=pulumi.Output.from_input(args.resize_mode),
-            ssm_path=pulumi.Output.from_input(args.ssm_path),
-        )
         container = {
             "name": pipeline_spec.WORKER_CONTAINER_NAME,
             "image": args.image_digest,
             "essential": True,
             "stopTimeout": pipeline_spec.WORKER_STOP_TIMEOUT_SECONDS,
             "environment": [
-                {"name": name.value, "value": value} for name, value in sorted(environment.items())
+                {"name": name.value, "value": value}
+                for name, value in sorted(args.environment.items())
             ],
             "logConfiguration": {
                 "logDriver": "awslogs",
@@ -307,41 +301,6 @@ class WorkerTasks(pulumi.ComponentResource):
             opts=self._child(),
         )
         return subnet_ids, group.id.apply(lambda group_id: [group_id])
-
-    def _create_parameters(self) -> None:
-        args = self._args
-
-        def text(value: pulumi.Input[str]) -> pulumi.Output[str]:
-            return pulumi.Output.from_input(value)
-
-        parameters = pipeline_spec.ssm_parameters(
-            queue_url=text(args.queue_url),
-            cluster_name=self.cluster_name,
-            container_name=text(pipeline_spec.WORKER_CONTAINER_NAME),
-            task_definition_arn=self.task_definition_arn,
-            security_group_ids=self.security_group_ids.apply(",".join),
-            subnet_ids=self.subnet_ids.apply(",".join),
-            dest_bucket=text(args.dest_bucket_name),
-            dest_prefix=text(args.dest_prefix),
-            enabled=text(encode_flag(args.enabled)),
-            max_tasks=text(str(args.max_tasks)),
-            max_tasks_per_run=text(str(args.max_tasks_per_run)),
-            messages_per_task=text(str(args.messages_per_task)),
-            assign_public_ip=text(encode_flag(args.assign_public_ip)),
-            capacity=text(args.capacity),
-        )
-        for param, value in parameters.items():
-            if param is Param.S3_DEST_PREFIX and not args.dest_prefix:
-                # SSM cannot hold an empty value: the parameter's absence means the bucket root.
-                continue
-            aws.ssm.Parameter(
-                f"{self._name}-{param.value.lower().replace('_', '-')}",
-                name=f"{args.ssm_path}{param.value}",
-                type="String",
-                value=value,
-                description=f"fargate-pipeline: {param.value} (from stack config)",
-                opts=self._child(),
-            )
 
 
 def _default_subnets_filter(vpc_id: str) -> list[aws.ec2.GetSubnetsFilterArgs]:

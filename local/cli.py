@@ -21,7 +21,7 @@ from local.contact_sheet import SheetEntry, write_contact_sheet
 from local.display import ProgressDisplay, summary_table
 from local.emulator import REGION
 from local.pipeline import LocalPipeline, Status
-from local.settings import LocalSettings, project_defaults
+from local.settings import LocalSettings
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 TICK_SECONDS = 0.5
@@ -52,24 +52,24 @@ def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.
         action="store_true",
         help="keep running and process uploads from another terminal until Ctrl-C",
     )
-    parser.add_argument("--max-tasks", type=int, default=defaults.max_tasks)
-    parser.add_argument("--max-tasks-per-run", type=int, default=defaults.max_tasks_per_run)
-    parser.add_argument("--messages-per-task", type=int, default=defaults.messages_per_task)
+    parser.add_argument("--max-tasks", type=int, default=defaults.config.max_tasks)
+    parser.add_argument("--max-tasks-per-run", type=int, default=defaults.config.max_tasks_per_run)
+    parser.add_argument("--messages-per-task", type=int, default=defaults.config.messages_per_task)
     parser.add_argument(
         "--schedule-seconds",
         type=float,
         default=defaults.schedule_seconds,
         help="how often the scaler runs (the stack: every few minutes)",
     )
-    parser.add_argument("--target-size", default=defaults.target_size)
-    parser.add_argument("--resize-mode", default=defaults.resize_mode)
+    parser.add_argument("--target-size", default=defaults.config.target_size)
+    parser.add_argument("--resize-mode", default=defaults.config.resize_mode.value)
     parser.add_argument(
         "--source-suffix",
-        default=defaults.source_suffix,
+        default=defaults.config.source_suffix,
         help='notification suffix filter ("" accepts every file)',
     )
     parser.add_argument("--visibility-timeout", type=int, default=defaults.visibility_timeout)
-    parser.add_argument("--max-receive-count", type=int, default=defaults.max_receive_count)
+    parser.add_argument("--max-receive-count", type=int, default=defaults.config.max_receive_count)
     parser.add_argument(
         "--idle-seconds",
         type=int,
@@ -87,7 +87,7 @@ def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    defaults = project_defaults()
+    defaults = LocalSettings()
     args = parse_args(argv, defaults)
     console = Console(highlight=False)
     try:
@@ -147,11 +147,11 @@ def _run_batch(
     for path in skipped:
         console.print(
             f"[yellow]skipped[/] {path.name}: the notification only picks up keys ending in "
-            f"{pipeline.settings.source_suffix!r} (see --source-suffix)"
+            f"{pipeline.settings.config.source_suffix!r} (see --source-suffix)"
         )
     console.print(
         f"uploaded {len(pipeline.files)} files to s3://{pipeline.deployment.source_bucket}/"
-        f"{pipeline.settings.source_prefix}; the scaler runs every "
+        f"{pipeline.settings.config.source_prefix}; the scaler runs every "
         f"{pipeline.settings.schedule_seconds:g} s"
     )
     deadline = time.monotonic() + args.timeout
@@ -176,28 +176,28 @@ def _run_batch(
 
 def _serve(pipeline: LocalPipeline, console: Console) -> int:
     deployment = pipeline.deployment
-    upload_to = f"s3://{deployment.source_bucket}/{pipeline.settings.source_prefix}"
+    upload_to = f"s3://{deployment.source_bucket}/{pipeline.settings.config.source_prefix}"
     environment = (
         f"AWS_ENDPOINT_URL={pipeline.endpoint_url} AWS_ACCESS_KEY_ID=local "
         f"AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}"
     )
     aws_upload = pipeline_spec.upload_command(
         deployment.source_bucket,
-        pipeline.settings.source_prefix,
-        pipeline.settings.source_suffix,
+        pipeline.settings.config.source_prefix,
+        pipeline.settings.config.source_suffix,
         source_dir="./my-photos",
         endpoint_url=pipeline.endpoint_url,
     )
     boto3_upload = (
         "python -c \"import boto3; boto3.client('s3').upload_file('photo.jpg', "
-        f"'{deployment.source_bucket}', '{pipeline.settings.source_prefix}photo.jpg')\""
+        f"'{deployment.source_bucket}', '{pipeline.settings.config.source_prefix}photo.jpg')\""
     )
     console.print(
         f"""[bold]The pipeline is up.[/] Upload from another terminal; Ctrl-C stops everything.
 
   endpoint      {pipeline.endpoint_url}
-  source        {upload_to}  (keys ending in {pipeline.settings.source_suffix!r})
-  destination   s3://{deployment.dest_bucket}/{pipeline.settings.dest_prefix}
+  source        {upload_to}  (keys ending in {pipeline.settings.config.source_suffix!r})
+  destination   s3://{deployment.dest_bucket}/{pipeline.settings.config.dest_prefix}
 
   In another terminal:
     export {environment}
@@ -223,7 +223,7 @@ def _serve(pipeline: LocalPipeline, console: Console) -> int:
 def _write_results(pipeline: LocalPipeline, console: Console, out: Path) -> None:
     pipeline.download(out)
     entries = []
-    prefix = pipeline.settings.dest_prefix
+    prefix = pipeline.settings.config.dest_prefix
     for key in sorted(pipeline.files):
         outcome = pipeline.ledger.outcomes.get(key)
         output_path = out / output_key(prefix, key)

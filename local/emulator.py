@@ -12,7 +12,9 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
+import boto3
 from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
@@ -60,6 +62,15 @@ class Emulator:
         traceback: TracebackType | None,
     ) -> None:
         self._server.stop()
+
+    def client(self, service: str) -> Any:
+        """A client of this emulator, whatever AWS settings the calling process has."""
+        session = boto3.session.Session(
+            aws_access_key_id=_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=REGION,
+        )
+        return session.client(service, endpoint_url=self.endpoint_url)
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """The environment a process needs to use this emulator (see ``aws_environment``)."""

@@ -18,26 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-import boto3
-
-from contract.env import Env
 from contract.layout import Outcome
 from contract.limits import SQS_BATCH_MAX_ENTRIES
 from local.emulator import Emulator
 from local.fargate import FargateStandIn, LineSink
 from local.outcomes import OutcomeLedger, QueueDepth, queue_depth
 from local.provision import Clients, Deployment, provision
-from local.settings import PROJECT_ROOT, LocalSettings
-from scaler.handler import ScalerResult
-from scaler.handler import handler as scaler_handler
+from local.settings import LocalSettings
+from scaler.clients import Clients as ScalerClients
+from scaler.handler import ScalerResult, run_scaler
 from worker.events import NotAnS3Event, parse_body
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""Where worker processes start, so ``python -m worker`` runs this checkout's worker."""
 
 logger = logging.getLogger(__name__)
 
 WORKER_COMMAND = (sys.executable, "-m", "worker")
 """The image's command, run from this checkout."""
-
-# SQS returns at most 10 messages per receive (ReceiveMessage MaxNumberOfMessages).
 
 
 @dataclass(frozen=True)
@@ -109,20 +107,20 @@ class LocalPipeline:
         self._log_directory.mkdir(parents=True, exist_ok=True)
         emulator = self._emulator or self._exit_stack.enter_context(Emulator())
         self.endpoint_url = emulator.endpoint_url
+        # Worker processes reach the emulator through their environment, as on Fargate; this
+        # process's own clients are pointed at it explicitly.
         environment = emulator.environment(os.environ)
-        # The scaler handler runs in this process and builds its clients from the environment,
-        # exactly as in Lambda; the user's own AWS settings are replaced for the duration.
-        self._exit_stack.enter_context(_process_environment(environment))
-        session = boto3.session.Session()
         self.clients = Clients(
-            s3=session.client("s3"),
-            sqs=session.client("sqs"),
-            ecs=session.client("ecs"),
-            ec2=session.client("ec2"),
-            ssm=session.client("ssm"),
+            s3=emulator.client("s3"),
+            sqs=emulator.client("sqs"),
+            ecs=emulator.client("ecs"),
+            ec2=emulator.client("ec2"),
+            ssm=emulator.client("ssm"),
+        )
+        self._scaler_clients = ScalerClients(
+            ssm=self.clients.ssm, sqs=self.clients.sqs, ecs=self.clients.ecs
         )
         self.deployment: Deployment = provision(self.clients, self.settings)
-        os.environ[Env.SSM_PATH] = self.deployment.ssm_path
         self.fargate = FargateStandIn(
             ecs=self.clients.ecs,
             cluster=self.deployment.cluster,
@@ -135,7 +133,7 @@ class LocalPipeline:
         )
         self._exit_stack.callback(self.fargate.shutdown)
         self.ledger = OutcomeLedger(
-            self.clients.s3, self.deployment.dest_bucket, self.settings.dest_prefix
+            self.clients.s3, self.deployment.dest_bucket, self.settings.config.dest_prefix
         )
         self._started_at = time.monotonic()
         self._last_outcome_after: float | None = None
@@ -151,8 +149,8 @@ class LocalPipeline:
         """
         skipped: list[Path] = []
         for path in files:
-            key = self.settings.source_prefix + path.relative_to(root).as_posix()
-            if not key.endswith(self.settings.source_suffix):
+            key = self.settings.config.source_prefix + path.relative_to(root).as_posix()
+            if not key.endswith(self.settings.config.source_suffix):
                 skipped.append(path)
                 continue
             self.clients.s3.put_object(
@@ -163,8 +161,10 @@ class LocalPipeline:
 
     def discover_uploads(self) -> None:
         """Take on files someone else uploaded (serve mode): keys the notification picks up."""
-        for key in self.bucket_keys(self.deployment.source_bucket, self.settings.source_prefix):
-            if key.endswith(self.settings.source_suffix):
+        for key in self.bucket_keys(
+            self.deployment.source_bucket, self.settings.config.source_prefix
+        ):
+            if key.endswith(self.settings.config.source_suffix):
                 self.files.add(key)
 
     def put_parameter(self, name: str, value: str) -> None:
@@ -185,9 +185,9 @@ class LocalPipeline:
         return self.status()
 
     def run_scaler(self) -> ScalerResult | None:
-        """One scheduled invocation of the real scaler handler."""
+        """One scheduled run of the real scaler, as its Lambda handler runs it."""
         try:
-            result = scaler_handler({}, None)
+            result = run_scaler(self._scaler_clients, self.deployment.ssm_path)
         except Exception as error:  # noqa: BLE001 - a failed Lambda run is reported, not fatal
             self.scaler_errors.append(f"{type(error).__name__}: {error}")
             logger.warning("scaler run failed: %s", error)
@@ -273,15 +273,3 @@ def _event_keys(body: str) -> set[str]:
         return {record.key for record in parse_body(body).records}
     except NotAnS3Event:
         return set()
-
-
-@contextlib.contextmanager
-def _process_environment(environment: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(environment)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)

@@ -3,7 +3,7 @@
 Buckets, the queue with its DLQ and redrive policy, the bucket notification, the ECS cluster and
 worker task definition, the worker security group, and every SSM parameter of the contract under
 ``/fargate-pipeline/local/``. Names, parameter values and the worker's environment come from
-``pipeline_spec``, ``scaler.parameters`` and ``worker.env``, which the Pulumi components use too.
+``pipeline_spec`` and ``contract``, which the Pulumi components use too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pipeline_spec
 from contract.env import Env
-from contract.values import encode_flag
+from contract.values import encode_list
 from local.settings import LocalSettings
 
 WORKER_IMAGE = "fargate-pipeline/worker:local"
@@ -57,20 +57,13 @@ def provision(clients: Clients, settings: LocalSettings) -> Deployment:
     )
     subnets, security_group = _network(clients.ec2, settings)
     parameters = pipeline_spec.ssm_parameters(
+        settings.config,
         queue_url=queue_url,
         cluster_name=cluster,
-        container_name=pipeline_spec.WORKER_CONTAINER_NAME,
         task_definition_arn=task_definition_arn,
         security_group_ids=security_group,
-        subnet_ids=",".join(subnets),
+        subnet_ids=encode_list(subnets),
         dest_bucket=dest_bucket,
-        dest_prefix=settings.dest_prefix,
-        enabled=encode_flag(settings.enabled),
-        max_tasks=str(settings.max_tasks),
-        max_tasks_per_run=str(settings.max_tasks_per_run),
-        messages_per_task=str(settings.messages_per_task),
-        assign_public_ip=encode_flag(settings.assign_public_ip),
-        capacity=settings.capacity,
     )
     for name, value in parameters.items():
         clients.ssm.put_parameter(
@@ -105,7 +98,9 @@ def _create_queue(sqs: Any, settings: LocalSettings) -> tuple[str, str, str]:
             "VisibilityTimeout": str(settings.visibility_timeout),
             "MessageRetentionPeriod": str(pipeline_spec.QUEUE_RETENTION_SECONDS),
             "MaximumMessageSize": str(pipeline_spec.QUEUE_MAX_MESSAGE_BYTES),
-            "RedrivePolicy": pipeline_spec.redrive_policy(dlq_arn, settings.max_receive_count),
+            "RedrivePolicy": pipeline_spec.redrive_policy(
+                dlq_arn, settings.config.max_receive_count
+            ),
         },
     )["QueueUrl"]
     return queue_url, _queue_arn(sqs, queue_url), dlq_url
@@ -118,7 +113,9 @@ def _queue_arn(sqs: Any, queue_url: str) -> str:
 
 
 def _create_notification(s3: Any, bucket: str, queue_arn: str, settings: LocalSettings) -> None:
-    key_filter = pipeline_spec.notification_filter(settings.source_prefix, settings.source_suffix)
+    key_filter = pipeline_spec.notification_filter(
+        settings.config.source_prefix, settings.config.source_suffix
+    )
     # pipeline_spec names the parts like the Pulumi argument (filter_prefix); S3's API says prefix.
     rules = [
         {"Name": part.removeprefix("filter_"), "Value": value} for part, value in key_filter.items()
@@ -138,11 +135,9 @@ def _register_task_definition(
     ecs: Any, settings: LocalSettings, *, queue_url: str, dest_bucket: str
 ) -> str:
     environment = pipeline_spec.worker_environment(
+        settings.config,
         queue_url=queue_url,
         dest_bucket=dest_bucket,
-        dest_prefix=settings.dest_prefix,
-        target_size=settings.target_size,
-        resize_mode=settings.resize_mode,
         ssm_path=settings.ssm_path,
         extra={Env.IDLE_SECONDS: str(settings.idle_seconds)},
     )
@@ -150,15 +145,15 @@ def _register_task_definition(
         family=settings.resource_name("worker"),
         requiresCompatibilities=["FARGATE"],
         networkMode="awsvpc",
-        cpu=str(settings.task_cpu),
-        memory=str(settings.task_memory),
+        cpu=str(settings.config.task_cpu),
+        memory=str(settings.config.task_memory),
         containerDefinitions=[
             {
                 "name": pipeline_spec.WORKER_CONTAINER_NAME,
                 "image": WORKER_IMAGE,
                 "essential": True,
                 # moto sizes tasks from the containers' memory; Fargate takes the task's.
-                "memory": settings.task_memory,
+                "memory": settings.config.task_memory,
                 "stopTimeout": pipeline_spec.WORKER_STOP_TIMEOUT_SECONDS,
                 "environment": [
                     {"name": name.value, "value": value} for name, value in environment.items()

@@ -1,48 +1,46 @@
-"""The local stack's settings: the project's declared config defaults, plus local-only knobs.
+"""The local stack's settings: the stack config, validated exactly as ``pulumi up`` validates it,
+plus the few knobs that only a pipeline on one machine has.
 
-The defaults are read from ``Pulumi.yaml`` — the same schema ``pulumi up`` applies to an unset
-stack — so the pipeline run here is configured like a fresh stack, not by a second copy of the
-numbers. Command-line options override them one by one.
+The config comes from ``contract.config`` (the same keys, defaults, Fargate size check and normal
+forms as the stack); command-line options set config keys one by one, as ``pulumi config set``
+would.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from pathlib import Path
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 import pipeline_spec
+from contract.config import DEFAULTS, PipelineConfig, parse_config
 from contract.ssm import PROJECT_NAME, ssm_path
-from contract.values import Capacity, parse_resize_mode, parse_target_size
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STACK = "local"
 LOCAL_IDLE_SECONDS = 5
 """Shorter than the worker's default of 20 s: here a task starts in a second, not a minute, so
 idling longer saves no start-up, and a worker in a shorter long poll stops sooner on SIGTERM."""
 
 
+def _field_name(key: str) -> str:
+    """``maxTasksPerRun`` -> ``max_tasks_per_run``: a config key's PipelineConfig field."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+CONFIG_KEYS: Mapping[str, str] = {_field_name(key): key for key in DEFAULTS}
+"""PipelineConfig field name -> the stack config key it is read from."""
+
+
 @dataclass(frozen=True)
 class LocalSettings:
-    """What the local pipeline is built with. Field names follow the stack config keys."""
+    """What the local pipeline is built with."""
 
-    source_prefix: str
-    source_suffix: str
-    dest_prefix: str
-    max_tasks: int
-    max_tasks_per_run: int
-    messages_per_task: int
-    enabled: bool
-    target_size: str
-    resize_mode: str
-    task_cpu: int
-    task_memory: int
-    use_fargate_spot: bool
-    assign_public_ip: bool
-    max_receive_count: int
+    config_values: Mapping[str, str] = field(default_factory=dict)
+    """The config keys set for this run, as text (the rest take their defaults)."""
+    config: PipelineConfig = field(init=False)
     # Local-only: the stack's schedule is minutes; here a run should take seconds.
     schedule_seconds: float = 3.0
     visibility_timeout: int = pipeline_spec.QUEUE_VISIBILITY_TIMEOUT_SECONDS
@@ -50,17 +48,13 @@ class LocalSettings:
     stack: str = STACK
 
     def __post_init__(self) -> None:
-        parse_target_size(self.target_size)
-        parse_resize_mode(self.resize_mode)
-        for name in ("max_tasks", "max_tasks_per_run", "messages_per_task", "max_receive_count"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.schedule_seconds <= 0 or self.visibility_timeout < 1:
-            raise ValueError("schedule_seconds and visibility_timeout must be positive")
-
-    @property
-    def capacity(self) -> Capacity:
-        return Capacity.FARGATE_SPOT if self.use_fargate_spot else Capacity.FARGATE
+        # Raises contract.config.InvalidConfig, a ValueError naming every bad key.
+        object.__setattr__(self, "config", parse_config(self.config_values))
+        if self.schedule_seconds <= 0 or self.visibility_timeout < 1 or self.idle_seconds < 0:
+            raise ValueError(
+                "schedule_seconds and visibility_timeout must be positive, idle_seconds not "
+                "negative"
+            )
 
     @property
     def ssm_path(self) -> str:
@@ -71,29 +65,23 @@ class LocalSettings:
         return f"{PROJECT_NAME}-{self.stack}-{role}"
 
     def replace(self, **changes: Any) -> LocalSettings:
-        return dataclasses.replace(self, **changes)
+        """These settings with fields changed: a PipelineConfig field (``max_tasks=7``) sets its
+        config key, anything else is a local knob (``schedule_seconds=1``)."""
+        config_changes = {
+            CONFIG_KEYS[name]: _config_text(value)
+            for name, value in changes.items()
+            if name in CONFIG_KEYS
+        }
+        local_changes = {name: value for name, value in changes.items() if name not in CONFIG_KEYS}
+        return dataclasses.replace(
+            self, config_values={**self.config_values, **config_changes}, **local_changes
+        )
 
 
-def project_defaults(project_file: Path = PROJECT_ROOT / "Pulumi.yaml") -> LocalSettings:
-    """Settings of a fresh stack: every default declared in the project's config schema."""
-    declared = yaml.safe_load(project_file.read_text())["config"]
-
-    def default(key: str) -> Any:
-        return declared[key]["default"]
-
-    return LocalSettings(
-        source_prefix=default("sourcePrefix"),
-        source_suffix=default("sourceSuffix"),
-        dest_prefix=default("destPrefix"),
-        max_tasks=default("maxTasks"),
-        max_tasks_per_run=default("maxTasksPerRun"),
-        messages_per_task=default("messagesPerTask"),
-        enabled=default("enabled"),
-        target_size=default("targetSize"),
-        resize_mode=default("resizeMode"),
-        task_cpu=default("taskCpu"),
-        task_memory=default("taskMemory"),
-        use_fargate_spot=default("useFargateSpot"),
-        assign_public_ip=default("assignPublicIp"),
-        max_receive_count=default("maxReceiveCount"),
-    )
+def _config_text(value: object) -> str:
+    """A value as ``pulumi config`` hands it to the program."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value))
+    return str(value)

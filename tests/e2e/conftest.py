@@ -16,7 +16,7 @@ import pytest
 
 from local.emulator import Emulator
 from local.pipeline import LocalPipeline, Status
-from local.settings import project_defaults
+from local.settings import LocalSettings
 from tests.support import images
 
 BUSY_IMAGE_SIZE = (4000, 3000)
@@ -48,7 +48,7 @@ def start_pipeline(fresh_emulator: Emulator, tmp_path: Path) -> Iterator[Pipelin
     def start(**changes: Any) -> LocalPipeline:
         # A fast schedule, and workers that go idle quickly so a test's shutdown is short.
         quick = {"schedule_seconds": 1.0, "idle_seconds": 3}
-        settings = project_defaults().replace(**{**quick, **changes})
+        settings = LocalSettings().replace(**{**quick, **changes})
         pipeline = LocalPipeline(
             settings, log_directory=tmp_path / "task-logs", emulator=fresh_emulator
         )

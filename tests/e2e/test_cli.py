@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from local.settings import PROJECT_ROOT
+from local.pipeline import PROJECT_ROOT
 from tests.e2e.conftest import write_files
 from tests.support import images
 

@@ -36,7 +36,7 @@ def _assert_each_file_has_exactly_one_success(pipeline: LocalPipeline) -> None:
         assert pipeline.ledger.outcomes.get(key) is Outcome.SUCCESS, key
         assert len(pipeline.ledger.log_keys[key]) == 1, pipeline.ledger.log_keys[key]
     outputs = {
-        key.removeprefix(pipeline.settings.dest_prefix + "/")
+        key.removeprefix(pipeline.settings.config.dest_prefix + "/")
         for key in pipeline.bucket_keys(pipeline.deployment.dest_bucket)
         if "/logs/" not in key
     }

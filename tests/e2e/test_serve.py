@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local.settings import PROJECT_ROOT
+from local.pipeline import PROJECT_ROOT
 from tests.support import images
 
 

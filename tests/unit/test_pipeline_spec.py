@@ -7,6 +7,7 @@ import json
 import pytest
 
 import pipeline_spec
+from contract.config import parse_config
 from contract.env import Env
 from contract.ssm import Param, ssm_path
 from contract.values import ResizeMode, parse_resize_mode, parse_target_size
@@ -16,26 +17,48 @@ def test_ssm_path_is_per_project_and_stack_with_trailing_slash() -> None:
     assert ssm_path("dev") == "/fargate-pipeline/dev/"
 
 
-def test_ssm_parameters_cover_every_contract_name_exactly_once() -> None:
-    values = {name.value: f"value-of-{name.value}" for name in Param}
-    keyword = {
-        "queue_url": Param.UNPROCESSED_SQS_URL,
-        "cluster_name": Param.ECS_CLUSTER,
-        "container_name": Param.ECS_TASK_CONTAINER,
-        "task_definition_arn": Param.ECS_TASK_DEFINITION,
-        "security_group_ids": Param.ECS_TASK_SECURITYGROUP,
-        "subnet_ids": Param.ECS_TASK_SUBNET,
-        "dest_bucket": Param.S3_DEST_BUCKET,
-        "dest_prefix": Param.S3_DEST_PREFIX,
-        "enabled": Param.ENABLED,
-        "max_tasks": Param.ECS_MAX_TASKS,
-        "max_tasks_per_run": Param.ECS_MAX_TASKS_PER_RUN,
-        "messages_per_task": Param.MESSAGES_PER_TASK,
-        "assign_public_ip": Param.ECS_ASSIGN_PUBLIC_IP,
-        "capacity": Param.ECS_CAPACITY,
+def test_ssm_parameters_hold_the_resources_and_the_config_as_the_contract_spells_them() -> None:
+    config = parse_config({"maxTasks": "300", "useFargateSpot": "true", "assignPublicIp": "false"})
+    built = pipeline_spec.ssm_parameters(
+        config,
+        queue_url="https://queue",
+        cluster_name="cluster",
+        task_definition_arn="arn:task:1",
+        security_group_ids="sg-1",
+        subnet_ids="subnet-1,subnet-2",
+        dest_bucket="dest",
+    )
+    assert {name.value: value for name, value in built.items()} == {
+        "PIPELINE_UNPROCESSED_SQS_URL": "https://queue",
+        "PIPELINE_ECS_CLUSTER": "cluster",
+        "PIPELINE_ECS_TASK_CONTAINER": "worker",
+        "PIPELINE_ECS_TASK_DEFINITION": "arn:task:1",
+        "PIPELINE_ECS_TASK_SECURITYGROUP": "sg-1",
+        "PIPELINE_ECS_TASK_SUBNET": "subnet-1,subnet-2",
+        "PIPELINE_S3_DEST_BUCKET": "dest",
+        "PIPELINE_S3_DEST_PREFIX": "processed",
+        "PIPELINE_ENABLED": "1",
+        "PIPELINE_ECS_MAX_TASKS": "300",
+        "PIPELINE_ECS_MAX_TASKS_PER_RUN": "10",
+        "PIPELINE_MESSAGES_PER_TASK": "1",
+        "PIPELINE_ECS_ASSIGN_PUBLIC_IP": "0",
+        "PIPELINE_ECS_CAPACITY": "FARGATE_SPOT",
     }
-    built = pipeline_spec.ssm_parameters(**{arg: values[name] for arg, name in keyword.items()})
-    assert {name.value: value for name, value in built.items()} == values
+    assert set(built) == set(Param)
+
+
+def test_an_empty_destination_prefix_is_left_out_of_the_parameters() -> None:
+    built = pipeline_spec.ssm_parameters(
+        parse_config({"destPrefix": ""}),
+        queue_url="q",
+        cluster_name="c",
+        task_definition_arn="t",
+        security_group_ids="g",
+        subnet_ids="s",
+        dest_bucket="d",
+    )
+    assert Param.S3_DEST_PREFIX not in built
+    assert built[Param.S3_DEST_BUCKET] == "d"
 
 
 def test_contract_parameter_names() -> None:
@@ -59,11 +82,9 @@ def test_contract_parameter_names() -> None:
 
 def test_worker_environment_holds_required_and_tuning_variables() -> None:
     env = pipeline_spec.worker_environment(
+        parse_config({"destPrefix": "p", "targetSize": "299X299", "resizeMode": "crop"}),
         queue_url="q",
         dest_bucket="b",
-        dest_prefix="p",
-        target_size="224x224",
-        resize_mode="crop",
         ssm_path="/fargate-pipeline/dev/",
         extra={Env.JPEG_QUALITY: "85"},
     )
@@ -71,7 +92,7 @@ def test_worker_environment_holds_required_and_tuning_variables() -> None:
         Env.QUEUE_URL: "q",
         Env.DEST_BUCKET: "b",
         Env.DEST_PREFIX: "p",
-        Env.TARGET_SIZE: "224x224",
+        Env.TARGET_SIZE: "299x299",
         Env.RESIZE_MODE: "crop",
         Env.SSM_PATH: "/fargate-pipeline/dev/",
         Env.JPEG_QUALITY: "85",

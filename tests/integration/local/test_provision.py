@@ -12,7 +12,7 @@ import pipeline_spec
 from contract.env import Env
 from contract.ssm import Param
 from local.provision import Clients, Deployment, provision
-from local.settings import LocalSettings, project_defaults
+from local.settings import LocalSettings
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def clients(mocked_aws: None) -> Clients:
 
 @pytest.fixture
 def settings() -> LocalSettings:
-    return project_defaults().replace(max_tasks=7, visibility_timeout=9, max_receive_count=3)
+    return LocalSettings().replace(max_tasks=7, visibility_timeout=9, max_receive_count=3)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_every_contract_parameter_is_written_under_the_local_stack_path(
     assert deployment.task_definition_arn.endswith(f"task-definition/{deployment.task_family}:1")
     assert parameters[Param.ECS_TASK_CONTAINER] == pipeline_spec.WORKER_CONTAINER_NAME
     assert parameters[Param.S3_DEST_BUCKET] == deployment.dest_bucket
-    assert parameters[Param.S3_DEST_PREFIX] == settings.dest_prefix
+    assert parameters[Param.S3_DEST_PREFIX] == "processed"
     assert parameters[Param.ENABLED] == "1"
     assert parameters[Param.ECS_MAX_TASKS] == "7"
     assert parameters[Param.ECS_CAPACITY] == "FARGATE"
@@ -90,9 +90,9 @@ def test_worker_task_definition_carries_the_contract_environment(
     assert container["name"] == pipeline_spec.WORKER_CONTAINER_NAME
     assert environment[Env.QUEUE_URL] == deployment.queue_url
     assert environment[Env.DEST_BUCKET] == deployment.dest_bucket
-    assert environment[Env.DEST_PREFIX] == settings.dest_prefix
-    assert environment[Env.TARGET_SIZE] == settings.target_size
-    assert environment[Env.RESIZE_MODE] == settings.resize_mode
+    assert environment[Env.DEST_PREFIX] == "processed"
+    assert environment[Env.TARGET_SIZE] == "224x224"
+    assert environment[Env.RESIZE_MODE] == "stretch"
     assert environment[Env.SSM_PATH] == "/fargate-pipeline/local/"
     assert container["stopTimeout"] == pipeline_spec.WORKER_STOP_TIMEOUT_SECONDS
 

@@ -11,9 +11,9 @@ import pytest
 from moto import mock_aws
 
 import pipeline_spec
+from contract.config import parse_config
 from contract.env import Env
 from contract.ssm import Param
-from contract.values import Capacity
 from tests.unit.scaler.factories import CLUSTER, FAMILY, REGION, SSM_PATH
 
 AWS_TEST_ENVIRONMENT = {
@@ -86,21 +86,15 @@ def create_pipeline(**overrides: str) -> Pipeline:
     # The default VPC's subnets, as the stack's default (moto's other VPCs lack DNS hostnames).
     subnets = [subnet["SubnetId"] for subnet in ec2.describe_subnets()["Subnets"]][:3]
     group = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["GroupId"]
+    # What a default stack writes.
     values = pipeline_spec.ssm_parameters(
+        parse_config({}),
         queue_url=queue_url,
         cluster_name=CLUSTER,
-        container_name=pipeline_spec.WORKER_CONTAINER_NAME,
         task_definition_arn=task_definition_arn,
         security_group_ids=group,
         subnet_ids=",".join(subnets),
         dest_bucket="fargate-pipeline-test-dest",
-        dest_prefix="processed",
-        enabled="1",
-        max_tasks="10",
-        max_tasks_per_run="10",
-        messages_per_task="1",
-        assign_public_ip="1",
-        capacity=Capacity.FARGATE,
     )
     for param, value in values.items():
         ssm.put_parameter(

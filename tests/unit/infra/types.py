@@ -30,4 +30,5 @@ STORAGE = "fargate-pipeline:index:Storage"
 WORKER_IMAGE = "fargate-pipeline:index:WorkerImage"
 WORKER_TASKS = "fargate-pipeline:index:WorkerTasks"
 QUEUE_SCALER = "fargate-pipeline:index:QueueScaler"
-COMPONENTS = (STORAGE, WORKER_IMAGE, WORKER_TASKS, QUEUE_SCALER)
+STACK_REGISTRY = "fargate-pipeline:index:StackRegistry"
+COMPONENTS = (STORAGE, WORKER_IMAGE, WORKER_TASKS, QUEUE_SCALER, STACK_REGISTRY)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pipeline_spec
 from contract.ssm import Param, ssm_path
-from contract.values import Capacity, encode_flag
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -18,24 +16,24 @@ SECURITY_GROUP = "sg-0123456789abcdef0"
 
 
 def parameter_values(**overrides: str | None) -> dict[str, str]:
-    """Every contract parameter by name; an override of None leaves the parameter out."""
-    values = pipeline_spec.ssm_parameters(
-        queue_url=QUEUE_URL,
-        cluster_name=CLUSTER,
-        container_name=pipeline_spec.WORKER_CONTAINER_NAME,
-        task_definition_arn=TASK_DEFINITION_ARN,
-        security_group_ids=SECURITY_GROUP,
-        subnet_ids=",".join(SUBNETS),
-        dest_bucket="fargate-pipeline-test-dest",
-        dest_prefix="processed",
-        enabled=encode_flag(True),
-        max_tasks="10",
-        max_tasks_per_run="10",
-        messages_per_task="1",
-        assign_public_ip=encode_flag(True),
-        capacity=Capacity.FARGATE,
-    )
-    merged: dict[str, str | None] = {name.value: value for name, value in values.items()}
+    """Every contract parameter by name, as the stack writes them; an override of None leaves
+    the parameter out."""
+    merged: dict[str, str | None] = {
+        "PIPELINE_UNPROCESSED_SQS_URL": QUEUE_URL,
+        "PIPELINE_ECS_CLUSTER": CLUSTER,
+        "PIPELINE_ECS_TASK_CONTAINER": "worker",
+        "PIPELINE_ECS_TASK_DEFINITION": TASK_DEFINITION_ARN,
+        "PIPELINE_ECS_TASK_SECURITYGROUP": SECURITY_GROUP,
+        "PIPELINE_ECS_TASK_SUBNET": ",".join(SUBNETS),
+        "PIPELINE_S3_DEST_BUCKET": "fargate-pipeline-test-dest",
+        "PIPELINE_S3_DEST_PREFIX": "processed",
+        "PIPELINE_ENABLED": "1",
+        "PIPELINE_ECS_MAX_TASKS": "10",
+        "PIPELINE_ECS_MAX_TASKS_PER_RUN": "10",
+        "PIPELINE_MESSAGES_PER_TASK": "1",
+        "PIPELINE_ECS_ASSIGN_PUBLIC_IP": "1",
+        "PIPELINE_ECS_CAPACITY": "FARGATE",
+    }
     for name, value in overrides.items():
         merged[Param[name]] = value
     return {name: value for name, value in merged.items() if value is not None}
