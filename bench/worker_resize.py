@@ -30,21 +30,22 @@ from PIL import Image, ImageOps
 
 from bench.worker_corpus import KINDS, CorpusFile, load
 from contract.values import ResizeMode
-from worker.imaging import OutputFormat, ResizeSpec, process_image
+from worker.encoding import ImageFormat
+from worker.imaging import ResizeSpec, process_image
 
-SPEC = ResizeSpec((224, 224), ResizeMode.STRETCH, 90)
+SPEC = ResizeSpec(((224, 224),), ResizeMode.STRETCH, 90)
 GOAL_VS_NAIVE = 3.5
 GOAL_VS_FLOOR = 1.2
 GOAL_PSNR_DB = 45.0
 
 
 def naive(data: bytes) -> None:
-    image = Image.open(io.BytesIO(data)).convert("RGB").resize(SPEC.size)
-    image.save(io.BytesIO(), "JPEG", quality=SPEC.jpeg_quality)
+    image = Image.open(io.BytesIO(data)).convert("RGB").resize(SPEC.sizes[0])
+    image.save(io.BytesIO(), "JPEG", quality=SPEC.quality)
 
 
 def ours(data: bytes) -> None:
-    process_image(data, OutputFormat.JPEG, SPEC)
+    process_image(data, ImageFormat.JPEG, SPEC)
 
 
 def floor(data: bytes) -> None:
@@ -58,9 +59,10 @@ METHODS: dict[str, Callable[[bytes], None]] = {"naive": naive, "ours": ours, "fl
 
 def psnr(data: bytes) -> float:
     """Our pixels (PNG output: lossless, so only the resize is compared) vs the reference."""
-    produced = Image.open(io.BytesIO(process_image(data, OutputFormat.PNG, SPEC).data))
+    (encoded,) = process_image(data, ImageFormat.PNG, SPEC).outputs
+    produced = Image.open(io.BytesIO(encoded.data))
     full = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    reference = full.resize(SPEC.size, Image.Resampling.LANCZOS)
+    reference = full.resize(SPEC.sizes[0], Image.Resampling.LANCZOS)
     difference = np.asarray(produced, np.float64) - np.asarray(reference, np.float64)
     mse = float(np.mean(difference**2))
     return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)

@@ -38,12 +38,13 @@ from bench.worker_fakes import FakeAws
 from contract.values import ResizeMode
 from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
+from worker.encoding import ImageFormat
 from worker.files import FileProcessor
-from worker.imaging import OutputFormat, ResizeSpec, process_image
+from worker.imaging import ResizeSpec, process_image
 from worker.loop import Worker
 from worker.sqs import Queue
 
-SPEC = ResizeSpec((224, 224), ResizeMode.STRETCH, 90)
+SPEC = ResizeSpec(((224, 224),), ResizeMode.STRETCH, 90)
 GOAL_TWO_CORES = 1.8
 SOURCE, DEST, QUEUE_URL = "source", "dest", "https://sqs.invalid/123456789012/bench"
 
@@ -98,9 +99,9 @@ def image_stage(corpus: list[CorpusFile], files: int, executor: Executor | None)
     started = time.perf_counter()
     if executor is None:
         for data in datas:
-            process_image(data, OutputFormat.JPEG, SPEC)
+            process_image(data, ImageFormat.JPEG, SPEC)
     else:
-        list(executor.map(process_image, datas, [OutputFormat.JPEG] * files, [SPEC] * files))
+        list(executor.map(process_image, datas, [ImageFormat.JPEG] * files, [SPEC] * files))
     return files / (time.perf_counter() - started)
 
 
@@ -120,7 +121,7 @@ def gil_held_share(corpus: list[CorpusFile]) -> float:
 
     def work() -> None:
         for file in corpus:
-            process_image(file.data, OutputFormat.JPEG, SPEC)
+            process_image(file.data, ImageFormat.JPEG, SPEC)
         done.set()
 
     late = 0.0
@@ -189,7 +190,7 @@ def measure_processes_vs_threads(corpus: list[CorpusFile], files: int) -> dict[s
             if executor is not None:  # start the pool and load Pillow in it before timing
                 list(
                     executor.map(
-                        process_image, [corpus[-1].data] * 4, [OutputFormat.JPEG] * 4, [SPEC] * 4
+                        process_image, [corpus[-1].data] * 4, [ImageFormat.JPEG] * 4, [SPEC] * 4
                     )
                 )
             rates[label] = image_stage(corpus, files, executor)

@@ -1,4 +1,5 @@
-"""Where a source key's output and its outcome log go in the destination bucket (S3 layout)."""
+"""Where a source key's output and its outcome log go in the destination bucket (S3 layout), and
+the reasons a `.failed` log gives."""
 
 from __future__ import annotations
 
@@ -13,6 +14,30 @@ class Outcome(StrEnum):
 
     SUCCESS = "success"
     FAILED = "failed"
+
+
+class Rejection(StrEnum):
+    """Why a file can never be processed: ``error.reason`` in its ``.failed`` log (what
+    ``ops retry --reason`` selects on), each saying what a user can do about the file."""
+
+    EMPTY = "empty"
+    """The object has no bytes (an interrupted upload, a placeholder)."""
+    NOT_AN_IMAGE = "not-an-image"
+    """Not one of the supported formats (JPEG, PNG, WebP, GIF, BMP): a text file, a TIFF, a PSD."""
+    UNSUPPORTED = "unsupported"
+    """A supported format in a variant the decoder does not read (some BMP bitfield layouts,
+    BMPs holding JPEG or PNG data, 2-bit BMPs): convert it to a common variant and upload again."""
+    CORRUPT = "corrupt"
+    """Claims a supported format but its header or pixel data is damaged."""
+    TRUNCATED = "truncated"
+    """The file ends before its pixel data does (a cut-short upload or copy)."""
+    DECOMPRESSION_BOMB = "decompression-bomb"
+    """Would decompress to more than the pixel limit (Pillow's MAX_IMAGE_PIXELS, about 89 million
+    pixels) or holds a metadata chunk that inflates past Pillow's limit."""
+    TOO_LARGE = "too-large"
+    """The object is over the worker's size limit and was not read."""
+    OBJECT_GONE = "object-gone"
+    """The source object or its bucket was deleted after the event was sent."""
 
 
 def _join(prefix: str, key: str) -> str:

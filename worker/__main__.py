@@ -12,16 +12,14 @@ import os
 import signal
 import sys
 import threading
-import warnings
 from collections.abc import Mapping
 from types import FrameType
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from PIL import Image
 
-from worker import logs
+from worker import logs, warnings_log
 from worker.config import ConfigError, WorkerConfig, load_config
 from worker.cpu import task_vcpus
 from worker.enabled import EnabledSwitch, SwitchError
@@ -102,9 +100,9 @@ def _fail(message: str, status: int) -> int:
 
 def main(environ: Mapping[str, str] = os.environ) -> int:
     logs.configure()
-    # Pillow only warns between its pixel limit and twice it; here the warning is an error (the
-    # decoder also refuses such images itself), and it keeps stderr free of warning text.
-    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    # Warnings join the JSON log (a file's go into its log line and log object), and Pillow's
+    # decompression bomb warning is an error (the decoder also refuses such images itself).
+    warnings_log.install()
     try:
         worker = build_worker(load_config(environ), environ)
     except ConfigError as error:

@@ -60,7 +60,7 @@ def load_config(environ: Mapping[str, str]) -> WorkerConfig:
         queue_url=_required(environ, Env.QUEUE_URL, "the URL of the SQS queue to drain"),
         dest_bucket=_required(environ, Env.DEST_BUCKET, "the bucket outputs are written to"),
         dest_prefix=environ.get(Env.DEST_PREFIX, DEFAULT_DEST_PREFIX).strip().strip("/"),
-        resize=ResizeSpec(size=size, mode=mode, jpeg_quality=quality),
+        resize=ResizeSpec(sizes=(size,), mode=mode, quality=quality),
         idle_seconds=_seconds(environ, Env.IDLE_SECONDS, DEFAULT_IDLE_SECONDS),
         concurrency=(
             _integer(environ, Env.CONCURRENCY, 1, 1, MAX_CONCURRENCY) if concurrency_text else None

@@ -20,14 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from contract.layout import Outcome, log_key, output_key
 from worker.config import WorkerConfig
+from worker.encoding import ImageFormat, image_format_for
 from worker.events import FileRecord
-from worker.imaging import (
-    OutputFormat,
-    Processed,
-    ResizeSpec,
-    output_format_for,
-    process_image,
-)
+from worker.imaging import Processed, ResizeSpec, process_image
 from worker.rejection import FileRejected, Rejection
 
 logger = logging.getLogger(__name__)
@@ -43,7 +38,7 @@ limit is far smaller, and reading a multi-gigabyte upload would exhaust the task
 
 LOG_CONTENT_TYPE = "application/json"
 
-ProcessImage = Callable[[bytes, OutputFormat, ResizeSpec], Processed]
+ProcessImage = Callable[[bytes, ImageFormat, ResizeSpec], Processed]
 FileObserver = Callable[["FileResult", float], None]
 """Told of every file's result and its processing time in milliseconds (the metrics)."""
 
@@ -68,6 +63,8 @@ class FileResult:
     """The source object's size, when it was read."""
     bytes_out: int = 0
     """The outputs' size, for SUCCESS."""
+    warnings: tuple[str, ...] = ()
+    """What the decoder warned about (it recovered, or gave up: see `detail`)."""
 
     @property
     def recorded(self) -> bool:
@@ -112,6 +109,7 @@ class FileProcessor:
                     "outcome": result.status.value,
                     "duration_ms": round(milliseconds, 1),
                     **({"error": result.detail} if result.detail else {}),
+                    **({"warnings": list(result.warnings)} if result.warnings else {}),
                 }
             },
         )
@@ -124,9 +122,9 @@ class FileProcessor:
             "message_id": message_id,
             "source": {"bucket": record.bucket, "key": record.key},
             "settings": {
-                "target_size": "x".join(map(str, self._config.resize.size)),
+                "target_size": ",".join(f"{w}x{h}" for w, h in self._config.resize.sizes),
                 "resize_mode": self._config.resize.mode.value,
-                "jpeg_quality": self._config.resize.jpeg_quality,
+                "jpeg_quality": self._config.resize.quality,
             },
         }
         try:
@@ -163,19 +161,37 @@ class FileProcessor:
     ) -> FileResult:
         if isinstance(data, FileRejected):
             return _failed(data, log, bytes_in=0)
-        output_format = output_format_for(record.key)
+        image_format = image_format_for(record.key)
         try:
             with self._cpu_slots:
-                processed = self._process(data, output_format, self._config.resize)
+                processed = self._process(data, image_format, self._config.resize)
         except FileRejected as rejected:
             return _failed(rejected, log, bytes_in=len(data))
         except Exception as error:  # a fault of this task (memory, a bug), not of the file
             logger.exception("unexpected error processing %s", record.key)
             raise _Retry(f"unexpected {type(error).__name__}: {error}") from None
-        key = output_key(self._config.dest_prefix, record.key)
-        self._put(key, processed.data, processed.output_format.content_type)
-        log["output"] = {"bucket": self._config.dest_bucket, "key": key, **processed.facts}
-        return FileResult(FileStatus.SUCCESS, bytes_in=len(data), bytes_out=len(processed.data))
+        log["image"] = processed.facts
+        log["outputs"] = []
+        for encoded in processed.outputs:
+            key = output_key(self._config.dest_prefix, record.key)
+            self._put(key, encoded.data, encoded.image_format.content_type)
+            log["outputs"].append(
+                {
+                    "bucket": self._config.dest_bucket,
+                    "key": key,
+                    "size": list(encoded.size),
+                    "format": encoded.image_format.value,
+                    "bytes": len(encoded.data),
+                }
+            )
+        if processed.warnings:
+            log["warnings"] = list(processed.warnings)
+        return FileResult(
+            FileStatus.SUCCESS,
+            bytes_in=len(data),
+            bytes_out=sum(len(encoded.data) for encoded in processed.outputs),
+            warnings=processed.warnings,
+        )
 
     def _put_log(self, record: FileRecord, result: FileResult, log: dict[str, Any]) -> None:
         outcome = Outcome.SUCCESS if result.status is FileStatus.SUCCESS else Outcome.FAILED
@@ -199,7 +215,15 @@ class FileProcessor:
 
 def _failed(rejected: FileRejected, log: dict[str, Any], *, bytes_in: int) -> FileResult:
     log["error"] = {"reason": rejected.reason.value, "detail": rejected.detail}
-    return FileResult(FileStatus.FAILED, str(rejected), reason=rejected.reason, bytes_in=bytes_in)
+    if rejected.warnings:
+        log["warnings"] = list(rejected.warnings)
+    return FileResult(
+        FileStatus.FAILED,
+        str(rejected),
+        reason=rejected.reason,
+        bytes_in=bytes_in,
+        warnings=rejected.warnings,
+    )
 
 
 def _code(error: ClientError) -> str:

@@ -1,27 +1,29 @@
-"""Bytes in, bytes out: decode one image defensively, orient it, resize it to the target, encode it.
+"""Bytes in, bytes out: decode one image defensively, resize it to every target size, encode them.
 
 Nothing here touches AWS or the queue, so all of it is unit-tested on images made in memory. The
 function is pure and thread-safe (no global state is read or changed), which is what lets the
 worker run it on threads: Pillow releases the GIL while it decodes, resizes and encodes.
+
+One decode serves every size: a JPEG is decoded once at the reduced DCT scale the largest size
+needs, and each size is resampled from that. Full-size pixels are touched as little as possible:
+the orientation is applied to each resized image (a transpose of a full-size image is a full
+copy), and colour is converted there too (see worker.colour).
 """
 
 from __future__ import annotations
 
-import io
 import math
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from contract.values import ResizeMode
-from worker.rejection import FileRejected, Rejection
-
-SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
-"""What `Image.open` may identify: every other decoder (TIFF, PSD, EPS via Ghostscript...) is
-attack surface the pipeline does not need. Camera JPEGs with an MPF block open as MPO through the
-JPEG plugin, so they are covered."""
+from worker import warnings_log
+from worker.colour import finish, prepare
+from worker.decoding import open_image, rejecting_broken_files
+from worker.encoding import ImageFormat, encode
+from worker.rejection import FileRejected
 
 DRAFT_MIN_RATIO = 1.6
 """The reduced DCT decode must be at least this much larger than the area the final filter
@@ -38,122 +40,106 @@ decode (a JPEG after `draft` is already within about 3.3 times the target)."""
 
 FINAL_FILTER = Image.Resampling.LANCZOS
 
-ALPHA_BACKGROUND = (255, 255, 255)
-"""Transparent pixels become white: the output is RGB (JPEG has no alpha)."""
 PAD_COLOUR = (0, 0, 0)
 """The letterbox bars of `pad` mode."""
 
-PNG_EXTENSION = ".png"
-
 _ORIENTATION_TAG = 0x0112
+_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""What turns the stored image upright, per EXIF orientation (as ImageOps.exif_transpose)."""
 _TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 """EXIF orientations that rotate by 90 degrees: the stored width is the displayed height."""
 
 
-class OutputFormat(StrEnum):
-    JPEG = "JPEG"
-    PNG = "PNG"
+@dataclass(frozen=True)
+class ResizeSpec:
+    """What every output looks like: exactly each of `sizes`, RGB."""
 
-    @property
-    def content_type(self) -> str:
-        return "image/png" if self is OutputFormat.PNG else "image/jpeg"
-
-
-def output_format_for(key: str) -> OutputFormat:
-    """The contract: `.png` keys (any case) are written as PNG, everything else as JPEG."""
-    return OutputFormat.PNG if key.lower().endswith(PNG_EXTENSION) else OutputFormat.JPEG
+    sizes: tuple[tuple[int, int], ...]
+    """At least one, no duplicates (the config checks both)."""
+    mode: ResizeMode
+    quality: int
+    """JPEG and WebP quality (1-100)."""
 
 
 @dataclass(frozen=True)
-class ResizeSpec:
-    """What every output looks like: exactly `size`, RGB, in the format its key asks for."""
-
+class Encoded:
     size: tuple[int, int]
-    mode: ResizeMode
-    jpeg_quality: int
+    image_format: ImageFormat
+    data: bytes
 
 
 @dataclass(frozen=True)
 class Processed:
-    """An encoded output and the facts about how it was made (they go into the file's log)."""
+    """The encoded outputs (one per size, in the spec's order) and the facts of how they were
+    made (they go into the file's log)."""
 
-    data: bytes
-    output_format: OutputFormat
+    outputs: tuple[Encoded, ...]
     facts: dict[str, Any]
+    warnings: tuple[str, ...] = field(default=())
+    """What the decoder warned about while reading the file (it recovered)."""
 
 
-def process_image(data: bytes, output_format: OutputFormat, spec: ResizeSpec) -> Processed:
-    """Decode `data`, apply its EXIF orientation, resize it to `spec` and encode it.
+def process_image(data: bytes, image_format: ImageFormat, spec: ResizeSpec) -> Processed:
+    """Decode `data` once, then orient, resize and encode it for every size of `spec`.
 
-    Raises FileRejected for input that can never succeed; any other exception is a fault of this
-    machine (memory, a bug) and is left to the caller to treat as retryable.
+    Raises FileRejected for input that can never succeed (carrying the decoder's warnings); any
+    other exception is a fault of this machine (memory, a bug) and is left to the caller to
+    treat as retryable.
     """
-    image = _open(data)
-    source_format = image.format or "unknown"
-    source_mode = image.mode
-    stored_size = image.size
-    orientation = _orientation(image)
-    oriented_size = _oriented(stored_size, orientation)
-    geometry = _Geometry.plan(oriented_size, spec)
-    draft_scale = _draft(image, geometry.sampled_size, orientation)
-    _load(image)
-    oriented = ImageOps.exif_transpose(image)
-    rgb = _to_rgb(oriented)
-    resized = geometry.apply(rgb, 1 / draft_scale)
-    encoded = _encode(resized, output_format, spec.jpeg_quality)
+    with warnings_log.capture() as caught:
+        try:
+            return _process(data, image_format, spec, caught)
+        except FileRejected as rejected:
+            rejected.warnings = tuple(caught)
+            raise
+
+
+def _process(
+    data: bytes, image_format: ImageFormat, spec: ResizeSpec, caught: list[str]
+) -> Processed:
+    with rejecting_broken_files():
+        image = open_image(data)
+        source = {"source_format": image.format or "unknown", "source_mode": image.mode}
+        orientation = _orientation(image)
+        oriented_size = _oriented(image.size, orientation)
+        plans = [_Geometry.plan(oriented_size, size, spec.mode) for size in spec.sizes]
+        draft_scale = _draft(image, plans, orientation)
+        image.load()
+        prepared = prepare(image)
+        del image  # the decoded pixels, when prepare made a converted copy
+        pictures = []
+        for plan in plans:
+            resampled = plan.resample(prepared.image, 1 / draft_scale, orientation)
+            finished = finish(resampled, prepared.profile)
+            if finished.warning and finished.warning not in caught:
+                caught.append(finished.warning)
+            pictures.append(plan.place(finished.image))
+    # Encoding is outside the guard: it gets a plain RGB image of the worker's own making, so
+    # an error there is a bug to be retried and seen in the DLQ, not the file's fault.
+    outputs = tuple(
+        Encoded(picture.size, image_format, encode(picture, image_format, spec.quality))
+        for picture in pictures
+    )
     facts: dict[str, Any] = {
-        "source_format": source_format,
-        "source_mode": source_mode,
+        **source,
         "source_size": list(oriented_size),
         "exif_orientation": orientation,
+        "icc_profile": prepared.profile is not None,
         "dct_scale": f"1/{draft_scale}",
-        "output_size": list(resized.size),
-        "output_format": output_format.value,
-        "output_bytes": len(encoded),
     }
-    return Processed(data=encoded, output_format=output_format, facts=facts)
-
-
-def _open(data: bytes) -> Image.Image:
-    if not data:
-        raise FileRejected(Rejection.EMPTY, "the object is empty (0 bytes)")
-    try:
-        image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
-    except UnidentifiedImageError:
-        allowed = ", ".join(SUPPORTED_FORMATS)
-        raise FileRejected(
-            Rejection.NOT_AN_IMAGE, f"not an image in a supported format ({allowed})"
-        ) from None
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        # The warning arrives as an exception where the process made it an error (the worker's
-        # entry point does); the check below enforces the same limit where it did not.
-        raise FileRejected(Rejection.DECOMPRESSION_BOMB, str(error)) from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise FileRejected(Rejection.CORRUPT, f"unreadable header: {error}") from None
-    limit = Image.MAX_IMAGE_PIXELS
-    width, height = image.size
-    if limit is not None and width * height > limit:
-        # Pillow only warns between its limit and twice it; a pixel bomb is refused at the limit.
-        raise FileRejected(
-            Rejection.DECOMPRESSION_BOMB,
-            f"{width}x{height} is {width * height} pixels, over the limit of {limit}",
-        )
-    return image
-
-
-def _load(image: Image.Image) -> None:
-    try:
-        image.load()
-    except OSError as error:
-        # ImageFile.LOAD_TRUNCATED_IMAGES stays False, so a short file fails here.
-        if "truncated" in str(error):
-            raise FileRejected(Rejection.TRUNCATED, str(error)) from None
-        raise FileRejected(Rejection.CORRUPT, str(error)) from None
-    except (SyntaxError, ValueError, EOFError) as error:
-        raise FileRejected(Rejection.CORRUPT, str(error)) from None
+    return Processed(outputs=outputs, facts=facts, warnings=tuple(caught))
 
 
 def _orientation(image: Image.Image) -> int:
+    # Pillow's getexif also reads an XMP tiff:Orientation when there is no EXIF one.
     value = image.getexif().get(_ORIENTATION_TAG, 1)
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
@@ -163,11 +149,13 @@ def _oriented(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (height, width) if orientation in _TRANSPOSING_ORIENTATIONS else (width, height)
 
 
-def _draft(image: Image.Image, sampled: tuple[int, int], orientation: int) -> int:
-    """Ask a JPEG decoder for the smallest DCT scale still DRAFT_MIN_RATIO above `sampled`.
+def _draft(image: Image.Image, plans: list[_Geometry], orientation: int) -> int:
+    """Ask a JPEG decoder for the smallest DCT scale still DRAFT_MIN_RATIO above what every
+    size samples.
 
     Returns the scale denominator (1 when the format has no reduced decode).
     """
+    sampled = (max(p.sampled_size[0] for p in plans), max(p.sampled_size[1] for p in plans))
     want_width, want_height = _oriented(sampled, orientation)
     request = (
         max(1, math.ceil(want_width * DRAFT_MIN_RATIO)),
@@ -179,29 +167,17 @@ def _draft(image: Image.Image, sampled: tuple[int, int], orientation: int) -> in
     return max(1, round(before[0] / image.size[0]))
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Any mode to RGB; transparency composited on ALPHA_BACKGROUND, 16-bit scaled, not clipped."""
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        # Pillow's I -> L conversion clips at 255; 16-bit samples must be scaled down instead.
-        image = image.convert("I").point(lambda value: value / 256).convert("L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        image.mode in ("P", "L", "RGB") and "transparency" in image.info
-    )
-    if has_alpha:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
 class _Geometry:
-    """Where the output's pixels come from, in the oriented full-size image's coordinates."""
+    """Where one output's pixels come from, in the oriented full-size image's coordinates."""
 
+    source: tuple[int, int]
+    """The oriented full-size image's size."""
     target: tuple[int, int]
-    box: tuple[float, float, float, float]
+    box: Box
     """The region of the source that is resampled."""
     resized: tuple[int, int]
     """The size that region is resampled to (smaller than `target` only in pad mode)."""
@@ -209,53 +185,73 @@ class _Geometry:
     """The size the whole source would have at the output's scale: what the decoder must cover."""
 
     @classmethod
-    def plan(cls, source: tuple[int, int], spec: ResizeSpec) -> _Geometry:
+    def plan(cls, source: tuple[int, int], target: tuple[int, int], mode: ResizeMode) -> _Geometry:
         width, height = source
-        target_width, target_height = spec.size
+        target_width, target_height = target
         full_box = (0.0, 0.0, float(width), float(height))
-        if spec.mode is ResizeMode.STRETCH:
-            return cls(spec.size, full_box, spec.size, spec.size)
-        if spec.mode is ResizeMode.CROP:
+        if mode is ResizeMode.STRETCH:
+            return cls(source, target, full_box, target, target)
+        if mode is ResizeMode.CROP:
             scale = max(target_width / width, target_height / height)
             crop_width, crop_height = target_width / scale, target_height / scale
             left, top = (width - crop_width) / 2, (height - crop_height) / 2
             box = (left, top, left + crop_width, top + crop_height)
             sampled = (math.ceil(width * scale), math.ceil(height * scale))
-            return cls(spec.size, box, spec.size, sampled)
+            return cls(source, target, box, target, sampled)
         scale = min(target_width / width, target_height / height)
         fitted = (
             min(target_width, max(1, round(width * scale))),
             min(target_height, max(1, round(height * scale))),
         )
-        return cls(spec.size, full_box, fitted, fitted)
+        return cls(source, target, full_box, fitted, fitted)
 
-    def apply(self, image: Image.Image, scale: float) -> Image.Image:
-        """Resample `image`, the oriented source decoded at `scale`, to the target.
+    def resample(self, image: Image.Image, scale: float, orientation: int) -> Image.Image:
+        """Resample `image`, the stored (not yet oriented) source decoded at `scale`, to
+        `resized`, upright.
 
-        A reduced decode's size is rounded up (a 2508-pixel row at 1/8 gives 314 pixels, the
-        last one from half a block), so the box is scaled by the DCT scale, not by the ratio of
+        The resize runs in the stored orientation and only its small result is turned. A
+        reduced decode's size is rounded up (a 2508-pixel row at 1/8 gives 314 pixels, the last
+        one from half a block), so the box is scaled by the DCT scale, not by the ratio of
         sizes: that would stretch the picture by a fraction of a pixel.
         """
-        left, top, right, bottom = self.box
+        left, top, right, bottom = _stored_box(self.box, self.source, orientation)
         box = (left * scale, top * scale, right * scale, bottom * scale)
-        resized = image.resize(self.resized, FINAL_FILTER, box=box, reducing_gap=REDUCING_GAP)
-        if resized.size == self.target:
-            return resized
+        size = _oriented(self.resized, orientation)
+        resized = image.resize(size, FINAL_FILTER, box=box, reducing_gap=REDUCING_GAP)
+        transpose = _TRANSPOSES.get(orientation)
+        return resized if transpose is None else resized.transpose(transpose)
+
+    def place(self, image: Image.Image) -> Image.Image:
+        """The resampled RGB `image` on the target canvas (centred, letterboxed in pad mode)."""
+        if image.size == self.target:
+            return image
         canvas = Image.new("RGB", self.target, PAD_COLOUR)
         # Centred with Python's rounding, as ImageOps.pad does.
         offset = (
-            round((self.target[0] - resized.width) / 2),
-            round((self.target[1] - resized.height) / 2),
+            round((self.target[0] - image.width) / 2),
+            round((self.target[1] - image.height) / 2),
         )
-        canvas.paste(resized, offset)
+        canvas.paste(image, offset)
         return canvas
 
 
-def _encode(image: Image.Image, output_format: OutputFormat, jpeg_quality: int) -> bytes:
-    """Encode without metadata, so equal pixels give byte-identical objects on redelivery."""
-    buffer = io.BytesIO()
-    if output_format is OutputFormat.PNG:
-        image.save(buffer, "PNG")
-    else:
-        image.save(buffer, "JPEG", quality=jpeg_quality)
-    return buffer.getvalue()
+def _stored_box(box: Box, oriented: tuple[int, int], orientation: int) -> Box:
+    """`box`, given in the upright image of size `oriented`, in the stored image's coordinates."""
+    width, height = oriented
+    left, top, right, bottom = box
+    # Where the upright image's point (x, y) is in the stored image, per orientation.
+    corners = [
+        {
+            1: (x, y),
+            2: (width - x, y),
+            3: (width - x, height - y),
+            4: (x, height - y),
+            5: (y, x),
+            6: (y, width - x),
+            7: (height - y, width - x),
+            8: (height - y, x),
+        }[orientation]
+        for x, y in ((left, top), (right, bottom))
+    ]
+    (x0, y0), (x1, y1) = corners
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))

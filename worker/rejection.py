@@ -1,19 +1,10 @@
-"""Why a file can never be processed: a permanent failure, recorded in its `.failed` log."""
+"""A permanent failure of one file, recorded in its `.failed` log with a contract reason."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from contract.layout import Rejection
 
-
-class Rejection(StrEnum):
-    EMPTY = "empty"
-    NOT_AN_IMAGE = "not-an-image"
-    CORRUPT = "corrupt"
-    TRUNCATED = "truncated"
-    DECOMPRESSION_BOMB = "decompression-bomb"
-    TOO_LARGE = "too-large"
-    OBJECT_GONE = "object-gone"
-    """The source object or its bucket was deleted after the event was sent."""
+__all__ = ["FileRejected", "Rejection"]
 
 
 class FileRejected(Exception):
@@ -23,3 +14,5 @@ class FileRejected(Exception):
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.warnings: tuple[str, ...] = ()
+        """What the decoder warned about before it gave up (worker.imaging sets them)."""

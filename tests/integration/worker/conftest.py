@@ -112,7 +112,7 @@ class Pipeline:
             "queue_url": self.queue_url,
             "dest_bucket": self.dest,
             "dest_prefix": "processed",
-            "resize": ResizeSpec((224, 224), ResizeMode.STRETCH, 90),
+            "resize": ResizeSpec(((224, 224),), ResizeMode.STRETCH, 90),
             "idle_seconds": 1.0,
             "concurrency": 2,
             "ssm_path": None,

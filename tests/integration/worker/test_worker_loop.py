@@ -17,9 +17,10 @@ from tests.integration.worker.conftest import Pipeline, PipelineFactory
 from tests.support import images
 from tests.support.worker_messages import s3_event
 from worker.enabled import EnabledSwitch
+from worker.encoding import ImageFormat
 from worker.events import FileRecord
 from worker.files import FileProcessor, FileResult
-from worker.imaging import OutputFormat, Processed, ResizeSpec, process_image
+from worker.imaging import Processed, ResizeSpec, process_image
 from worker.loop import StopReason, Worker
 from worker.sqs import Queue
 
@@ -175,7 +176,7 @@ def test_heartbeat_keeps_a_slow_file_from_being_redelivered(
     calls: list[float] = []
     taken = threading.Event()
 
-    def slow_process(data: bytes, output: OutputFormat, spec: ResizeSpec) -> Processed:
+    def slow_process(data: bytes, output: ImageFormat, spec: ResizeSpec) -> Processed:
         calls.append(time.monotonic())
         taken.set()
         time.sleep(5)
@@ -219,7 +220,7 @@ def test_switching_the_pipeline_off_stops_intake_and_finishes_what_is_held(
     for number in range(40):
         pipeline.upload(f"{number:02}.jpg", images.jpeg())
 
-    def slowish(data: bytes, output: OutputFormat, spec: ResizeSpec) -> Processed:
+    def slowish(data: bytes, output: ImageFormat, spec: ResizeSpec) -> Processed:
         time.sleep(0.2)
         return process_image(data, output, spec)
 
@@ -251,7 +252,7 @@ def test_files_still_running_after_the_grace_period_are_handed_back(
     pipeline.upload("stuck.jpg", images.jpeg())
     started = threading.Event()
 
-    def stuck(data: bytes, output: OutputFormat, spec: ResizeSpec) -> Processed:
+    def stuck(data: bytes, output: ImageFormat, spec: ResizeSpec) -> Processed:
         started.set()
         time.sleep(10)
         return process_image(data, output, spec)

@@ -16,9 +16,9 @@ def test_defaults_follow_the_contract() -> None:
     assert config.queue_url == "https://sqs.example/123/q"
     assert config.dest_bucket == "dest"
     assert config.dest_prefix == "processed"
-    assert config.resize.size == (224, 224)
+    assert config.resize.sizes == ((224, 224),)
     assert config.resize.mode is ResizeMode.STRETCH
-    assert config.resize.jpeg_quality == 90
+    assert config.resize.quality == 90
     assert config.idle_seconds == 20
     assert config.concurrency is None
     assert config.ssm_path is None
@@ -38,9 +38,9 @@ def test_every_variable_is_read() -> None:
         }
     )
     assert config.dest_prefix == "out"
-    assert config.resize.size == (320, 240)
+    assert config.resize.sizes == ((320, 240),)
     assert config.resize.mode is ResizeMode.PAD
-    assert config.resize.jpeg_quality == 75
+    assert config.resize.quality == 75
     assert config.idle_seconds == 2.5
     assert config.concurrency == 3
     assert config.ssm_path == "/fargate-pipeline/dev/"

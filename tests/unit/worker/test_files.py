@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +19,7 @@ from PIL import Image
 
 from contract.values import ResizeMode
 from tests.support import images
+from worker import warnings_log
 from worker.config import WorkerConfig
 from worker.events import FileRecord
 from worker.files import FileProcessor, FileStatus
@@ -27,7 +30,7 @@ CONFIG = WorkerConfig(
     queue_url="q",
     dest_bucket="dst",
     dest_prefix="processed",
-    resize=ResizeSpec((32, 24), ResizeMode.CROP, 85),
+    resize=ResizeSpec(((32, 24),), ResizeMode.CROP, 85),
     idle_seconds=1,
     concurrency=1,
     ssm_path=None,
@@ -103,10 +106,19 @@ def test_the_log_and_output_are_what_the_contract_says(s3: tuple[Any, Stubber]) 
     assert log["outcome"] == "success"
     assert log["message_id"] == "m-1"
     assert log["source"] == {"bucket": "src", "key": RECORD.key, "etag": '"abc"', "bytes": ANY}
-    assert log["output"]["key"] == OUTPUT_KEY
-    assert log["output"]["exif_orientation"] == 6
+    assert log["outputs"] == [
+        {
+            "bucket": "dst",
+            "key": OUTPUT_KEY,
+            "size": [32, 24],
+            "format": "JPEG",
+            "bytes": len(written[OUTPUT_KEY]),
+        }
+    ]
+    assert log["image"]["exif_orientation"] == 6
     assert log["settings"] == {"target_size": "32x24", "resize_mode": "crop", "jpeg_quality": 85}
     assert "error" not in log
+    assert "warnings" not in log
 
 
 @pytest.mark.parametrize("name", sorted(images.BAD_FILES))
@@ -191,3 +203,42 @@ def test_an_unexpected_error_in_the_image_work_is_retried(s3: tuple[Any, Stubber
     result = processor(client, process=out_of_memory).handle(RECORD, "m-1")
     assert result.status is FileStatus.RETRY
     assert "MemoryError" in result.detail
+
+
+def test_a_bad_file_is_failed_at_once_whatever_pillow_raises(s3: tuple[Any, Stubber]) -> None:
+    # GIVEN a PNG that Pillow starts decoding when its EXIF is read, and cannot
+    client, stubber = s3
+    expect_get(stubber, images.truncated_png())
+    expect_put(stubber, FAILED_LOG, "application/json")
+    # THEN it is recorded as failed (not retried until it lands in the DLQ)
+    result = processor(client).handle(RECORD, "m-1")
+    assert result.status is FileStatus.FAILED
+    assert result.detail.startswith("truncated")
+
+
+def test_decoder_warnings_go_into_the_log_and_the_files_log_line(
+    s3: tuple[Any, Stubber], caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a file Pillow warns about while reading it (and recovers)
+    client, stubber = s3
+    written: dict[str, bytes] = {}
+    expect_get(stubber, images.apng_with_a_bad_frame_count())
+    expect_put(stubber, OUTPUT_KEY, "image/jpeg")
+    expect_put(stubber, SUCCESS_LOG, "application/json")
+    real_put = client.put_object
+
+    def keeping_put(**kwargs: Any) -> Any:
+        written[kwargs["Key"]] = kwargs["Body"]
+        return real_put(**kwargs)
+
+    client.put_object = keeping_put
+    with warnings.catch_warnings():
+        warnings_log.install()
+        with caplog.at_level(logging.INFO, logger="worker.files"):
+            result = processor(client).handle(RECORD, "m-1")
+    # THEN the warning is in the file's log object and in its one log line, as a field
+    assert result.status is FileStatus.SUCCESS
+    (warning,) = json.loads(written[SUCCESS_LOG])["warnings"]
+    assert "Invalid APNG" in warning
+    (line,) = [record for record in caplog.records if record.getMessage() == "file"]
+    assert line.__dict__["fields"]["warnings"] == [warning]
