@@ -16,7 +16,7 @@ from types import FrameType
 from rich.console import Console
 
 import pipeline_spec
-from contract.layout import Outcome, log_key, output_key
+from contract.layout import Outcome, log_key
 from local.contact_sheet import SheetEntry, write_contact_sheet
 from local.display import ProgressDisplay, summary_table
 from local.emulator import REGION
@@ -226,19 +226,30 @@ def _write_results(pipeline: LocalPipeline, console: Console, out: Path) -> None
     prefix = pipeline.settings.config.dest_prefix
     for key in sorted(pipeline.files):
         outcome = pipeline.ledger.outcomes.get(key)
-        output_path = out / output_key(prefix, key)
-        failed_log = out / log_key(prefix, key, Outcome.FAILED)
+        succeeded = outcome is Outcome.SUCCESS
         entries.append(
             SheetEntry(
                 key=key,
                 source=pipeline.source_bytes(key),
-                output=output_path.read_bytes() if outcome is Outcome.SUCCESS else None,
-                succeeded=outcome is Outcome.SUCCESS,
-                note=_failure_note(failed_log) if outcome is not Outcome.SUCCESS else "",
+                outputs=_outputs(out, log_key(prefix, key, Outcome.SUCCESS)) if succeeded else [],
+                succeeded=succeeded,
+                note="" if succeeded else _failure_note(out / log_key(prefix, key, Outcome.FAILED)),
             )
         )
     sheet = write_contact_sheet(entries, out / "contact-sheet.png")
     console.print(f"outputs and logs: {out}/   contact sheet: {sheet}")
+
+
+def _outputs(out: Path, success_log: str) -> list[tuple[str, bytes]]:
+    """Every output a ``.success`` log lists (one per size), labelled by size, as downloaded."""
+    try:
+        listed = json.loads((out / success_log).read_text())["outputs"]
+        return [
+            ("x".join(map(str, output["size"])), (out / output["key"]).read_bytes())
+            for output in listed
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []  # not the worker's log (another worker wrote it): nothing to show
 
 
 def _failure_note(log_path: Path) -> str:
