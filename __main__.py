@@ -14,11 +14,13 @@ import pipeline_spec
 from components.config import load_config
 from components.iam import Account
 from components.naming import StackNames
+from components.observability import Observability, ObservabilityArgs, queue_name_of
 from components.queue_scaler import QueueScaler, QueueScalerArgs
 from components.registry import StackRegistry, StackRegistryArgs
 from components.storage import Storage, StorageArgs
 from components.worker_image import WorkerImage, WorkerImageArgs
 from components.worker_tasks import TaskSize, WorkerAccess, WorkerTasks, WorkerTasksArgs
+from contract.metrics import stack_of
 from contract.values import encode_list
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -97,6 +99,22 @@ scaler = QueueScaler(
     ),
 )
 
+observability = Observability(
+    "observability",
+    ObservabilityArgs(
+        prefix=names.prefix,
+        stack=stack_of(names.ssm_path),
+        region=account.region,
+        queue_name=queue_name_of(storage.queue_url),
+        # A queue the user brought has no DLQ of the stack's to watch.
+        dlq_name=queue_name_of(storage.dlq_url) if config.queue_name is None else None,
+        scaler_function_name=scaler.function_name,
+        worker_log_group_name=workers.log_group_name,
+        schedule_expression=config.schedule_expression,
+        alarm_email=config.alarm_email,
+    ),
+)
+
 # Last: the registry describes everything above.
 registry = StackRegistry(
     "registry",
@@ -127,6 +145,7 @@ pulumi.export("scalerFunctionName", scaler.function_name)
 pulumi.export("workerLogGroup", workers.log_group_name)
 pulumi.export("scalerLogGroup", scaler.log_group_name)
 pulumi.export("ssmPath", names.ssm_path)
+pulumi.export("dashboardUrl", observability.dashboard_url)
 pulumi.export(
     "uploadCommand",
     storage.source_bucket_name.apply(

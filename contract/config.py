@@ -69,6 +69,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     "maxReceiveCount": "5",
     "logRetentionDays": "14",
     "containerInsights": "false",
+    "alarmEmail": "",
 }
 """Every key of the stack config with its default, as the text Pulumi passes the program."""
 
@@ -95,6 +96,12 @@ SQS_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 ECR_REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 RATE_EXPRESSION = re.compile(r"rate\((\d+) (minute|hour|day)(s?)\)")
 CRON_EXPRESSION = re.compile(r"cron\(\S+( \S+){5}\)")
+EMAIL_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+"""One plain address (RFC 5322's dot-atom form), the kind SNS sends its confirmation email to."""
+EMAIL_ADDRESS_MAX_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,8 @@ class PipelineConfig:
     max_receive_count: int
     log_retention_days: int
     container_insights: bool
+    alarm_email: str | None
+    """Subscribed to the alarms' SNS topic; None: the alarms notify no one."""
 
     @property
     def capacity(self) -> Capacity:
@@ -173,6 +182,7 @@ def parse_config(values: Mapping[str, str]) -> PipelineConfig:
         ),
         log_retention_days=reader.read("logRetentionDays", _log_retention),
         container_insights=reader.read("containerInsights", _boolean),
+        alarm_email=reader.read("alarmEmail", _optional(_email_address)),
     )
     reader.check_combinations(loaded)
     if reader.errors:
@@ -374,6 +384,15 @@ def _cpu_architecture(text: str) -> CpuArchitecture:
         return CpuArchitecture(text.strip().upper())
     except ValueError:
         raise ValueError("expected X86_64 or ARM64") from None
+
+
+def _email_address(text: str) -> str:
+    if len(text) <= EMAIL_ADDRESS_MAX_LENGTH and EMAIL_ADDRESS.fullmatch(text):
+        return text
+    raise ValueError(
+        "expected one email address, e.g. ops@example.com (AWS sends it a link to confirm the "
+        "alarm notifications); leave it empty for alarms without notifications"
+    )
 
 
 def _repository_name(text: str) -> str:

@@ -3,6 +3,10 @@
 Printed, not logged: Lambda's runtime prefixes each logged line with the level, time and request
 id, while a line printed on stdout reaches the log group as it is, a JSON object CloudWatch Logs
 extracts the metrics from. No metrics API call, so the scaler needs no permission for them.
+
+An idle run (nothing waiting, in flight or running, nothing started or failed) prints nothing:
+CloudWatch bills a custom metric for each hour it is published in, so an idle stack's scaler
+adds no metric charge. The alarms take missing data as no failure.
 """
 
 from __future__ import annotations
@@ -36,6 +40,14 @@ def run_document(result: ScalerResult, ssm_path: str, timestamp_ms: int) -> dict
     )
 
 
+def idle(result: ScalerResult) -> bool:
+    """Nothing to see: no file waits or is in a task's hands, no task runs, none was asked for."""
+    return not (
+        result["visible"] or result["in_flight"] or result["running"] or result["requested"]
+        or result["failures"]
+    )  # fmt: skip
+
+
 def emit(
     result: ScalerResult,
     ssm_path: str,
@@ -43,7 +55,9 @@ def emit(
     stream: TextIO | None = None,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    """Print the run's document as one line (on ``stream``, default stdout)."""
+    """Print the run's document as one line (on ``stream``, default stdout), unless idle."""
+    if idle(result):
+        return
     out = stream if stream is not None else sys.stdout
     out.write(json.dumps(run_document(result, ssm_path, round(clock() * 1000))) + "\n")
     out.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -370,6 +371,231 @@ def _plain(*required: str) -> Callable[[str, dict[str, Any]], tuple[str, dict[st
     return model
 
 
+# CloudWatch and SNS, as PutDashboard, PutMetricAlarm, CreateTopic and Subscribe validate them.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+DASHBOARD_MAX_WIDGETS = 500
+DASHBOARD_COLUMNS = 24
+DASHBOARD_MAX_HEIGHT = 1000
+WIDGET_REQUIRED = {
+    "metric": ("metrics", "region"),
+    "log": ("query", "region"),
+    "text": ("markdown",),
+    "alarm": ("alarms",),
+}
+ALARM_WIDGET_MAX_ALARMS = 100
+STATISTICS = frozenset({"SampleCount", "Average", "Sum", "Minimum", "Maximum"})
+PERCENTILE = re.compile(r"p(\d{1,2}(\.\d+)?|100)")
+HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
+ALARM_HIGH_RESOLUTION_PERIODS = (10, 20, 30)
+COMPARISONS = frozenset(
+    {
+        "GreaterThanOrEqualToThreshold",
+        "GreaterThanThreshold",
+        "LessThanThreshold",
+        "LessThanOrEqualToThreshold",
+    }
+)
+TREAT_MISSING_DATA = frozenset({"breaching", "notBreaching", "ignore", "missing"})
+ALARM_QUERY_ID = re.compile(r"[a-z][a-zA-Z0-9_]*")
+ALARM_MAX_QUERIES = 20
+ALARM_MAX_ACTIONS = 5
+ALARM_NAME_MAX = 255
+ALARM_DESCRIPTION_MAX = 1024
+ALARM_DIMENSIONS_MAX = 30
+ONE_DAY_SECONDS = 86_400
+SEVEN_DAYS_SECONDS = 7 * ONE_DAY_SECONDS
+SNS_PROTOCOLS = frozenset(
+    {"http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"}
+)
+SNS_DISPLAY_NAME_MAX = 100
+
+
+def _period(
+    name: str, period: Any, evaluation_periods: int, allowed_short: tuple[int, ...]
+) -> None:
+    # Numbers arrive as floats (Pulumi's wire format); a period must still be whole.
+    if not isinstance(period, int | float) or not (
+        period in allowed_short or (period >= 60 and period % 60 == 0)
+    ):
+        raise MockRejection(f"{name}: period {period!r} is not {allowed_short} or a multiple of 60")
+    # "Period multiplied by EvaluationPeriods can't be more than 604,800 seconds. For alarms with
+    # a period of less than one hour, the total evaluation period can't be longer than one day."
+    limit = ONE_DAY_SECONDS if period < 3600 else SEVEN_DAYS_SECONDS
+    if period * evaluation_periods > limit:
+        raise MockRejection(f"{name}: period x evaluation periods is over {limit} s")
+
+
+def _statistic(name: str, stat: Any) -> None:
+    if stat not in STATISTICS and not (isinstance(stat, str) and PERCENTILE.fullmatch(stat)):
+        raise MockRejection(f"{name}: {stat!r} is not a CloudWatch statistic")
+
+
+def _dimensions(name: str, dimensions: Any) -> None:
+    if not isinstance(dimensions, dict) or len(dimensions) > ALARM_DIMENSIONS_MAX:
+        raise MockRejection(f"{name}: dimensions must be a map of at most 30")
+    for key, value in dimensions.items():
+        if not key or not isinstance(value, str) or not value:
+            raise MockRejection(f"{name}: dimension {key!r} has no value")
+
+
+def _dashboard(name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    _require(name, inputs, "dashboardName", "dashboardBody")
+    dashboard = inputs["dashboardName"]
+    if not DASHBOARD_NAME.fullmatch(dashboard):
+        raise MockRejection(f"{name}: dashboard name {dashboard!r} has characters AWS refuses")
+    try:
+        body = json.loads(inputs["dashboardBody"])
+    except (TypeError, json.JSONDecodeError) as error:
+        raise MockRejection(f"{name}: dashboard body is not JSON: {error}") from None
+    widgets = body.get("widgets") if isinstance(body, dict) else None
+    if not isinstance(widgets, list) or len(widgets) > DASHBOARD_MAX_WIDGETS:
+        raise MockRejection(f"{name}: dashboard body needs a widgets array of at most 500")
+    for widget in widgets:
+        _widget(name, widget)
+    return dashboard, {
+        "dashboardArn": f"arn:{PARTITION}:cloudwatch::{ACCOUNT_ID}:dashboard/{dashboard}"
+    }
+
+
+def _widget(name: str, widget: Any) -> None:
+    kind = widget.get("type") if isinstance(widget, dict) else None
+    properties = widget.get("properties") if isinstance(widget, dict) else None
+    if kind not in WIDGET_REQUIRED or not isinstance(properties, dict):
+        raise MockRejection(f"{name}: widget {widget!r} has no known type and properties")
+    width, height = widget.get("width", 6), widget.get("height", 6)
+    x, y = widget.get("x", 0), widget.get("y", 0)
+    if not (
+        1 <= width <= DASHBOARD_COLUMNS
+        and 1 <= height <= DASHBOARD_MAX_HEIGHT
+        and 0 <= x < DASHBOARD_COLUMNS
+        and y >= 0
+    ):
+        raise MockRejection(f"{name}: widget {properties.get('title')!r} is outside the grid")
+    missing = [key for key in WIDGET_REQUIRED[kind] if not properties.get(key)]
+    if missing:
+        raise MockRejection(f"{name}: {kind} widget lacks {', '.join(missing)}")
+    if kind == "metric":
+        if "stat" in properties:
+            _statistic(name, properties["stat"])
+        if "period" in properties:
+            _period(name, properties["period"], 1, HIGH_RESOLUTION_PERIODS)
+        for metric in properties["metrics"]:
+            _dashboard_metric(name, metric)
+    if kind == "alarm":
+        alarms = properties["alarms"]
+        if len(alarms) > ALARM_WIDGET_MAX_ALARMS or not all(
+            isinstance(a, str) and a.startswith(f"arn:{PARTITION}:cloudwatch:") for a in alarms
+        ):
+            raise MockRejection(f"{name}: an alarm widget lists at most 100 alarm ARNs")
+
+
+def _dashboard_metric(name: str, metric: Any) -> None:
+    """``[namespace, name, dimension, value, ..., {options}]`` or ``[{expression options}]``."""
+    if not isinstance(metric, list) or not metric:
+        raise MockRejection(f"{name}: a widget metric must be a non-empty array")
+    *parts, last = metric
+    options = last if isinstance(last, dict) else {}
+    parts = parts if isinstance(last, dict) else metric
+    if "stat" in options:
+        _statistic(name, options["stat"])
+    if not parts:
+        if not options.get("expression"):
+            raise MockRejection(f"{name}: a metric of options alone needs an expression")
+        return
+    if len(parts) < 2 or len(parts) % 2 or not all(isinstance(p, str) and p for p in parts):
+        raise MockRejection(f"{name}: metric {metric!r} is not namespace, name, dimension pairs")
+
+
+def _metric_alarm(name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    _require(name, inputs, "comparisonOperator", "evaluationPeriods")
+    alarm = inputs.get("name") or physical_name(name)
+    if (
+        len(alarm) > ALARM_NAME_MAX
+        or len(inputs.get("alarmDescription", "")) > ALARM_DESCRIPTION_MAX
+    ):
+        raise MockRejection(f"{name}: alarm name or description too long")
+    if inputs["comparisonOperator"] not in COMPARISONS:
+        raise MockRejection(f"{name}: comparison {inputs['comparisonOperator']!r} unknown")
+    evaluation_periods = inputs["evaluationPeriods"]
+    if not 1 <= inputs.get("datapointsToAlarm", evaluation_periods) <= evaluation_periods:
+        raise MockRejection(f"{name}: datapointsToAlarm must be 1 to evaluationPeriods")
+    if inputs.get("treatMissingData", "missing") not in TREAT_MISSING_DATA:
+        raise MockRejection(f"{name}: treatMissingData {inputs['treatMissingData']!r} unknown")
+    if "threshold" not in inputs and "thresholdMetricId" not in inputs:
+        raise MockRejection(f"{name}: a static alarm needs a threshold")
+    for key in ("alarmActions", "okActions", "insufficientDataActions"):
+        actions = inputs.get(key, [])
+        if len(actions) > ALARM_MAX_ACTIONS or not all(a.startswith("arn:") for a in actions):
+            raise MockRejection(f"{name}: {key} takes at most 5 ARNs")
+    queries = inputs.get("metricQueries")
+    single = ("metricName", "namespace", "statistic", "extendedStatistic", "period", "dimensions")
+    if queries:
+        if any(key in inputs for key in single):
+            raise MockRejection(f"{name}: metricQueries exclude metricName, statistic, period...")
+        _metric_queries(name, queries, evaluation_periods)
+    else:
+        _require(name, inputs, "metricName", "namespace", "period")
+        if ("statistic" in inputs) == ("extendedStatistic" in inputs):
+            raise MockRejection(f"{name}: give exactly one of statistic and extendedStatistic")
+        if "statistic" in inputs and inputs["statistic"] not in STATISTICS:
+            raise MockRejection(f"{name}: statistic {inputs['statistic']!r} unknown")
+        _period(name, inputs["period"], evaluation_periods, ALARM_HIGH_RESOLUTION_PERIODS)
+        _dimensions(name, inputs.get("dimensions", {}))
+    alarm_arn = arn("cloudwatch", f"alarm:{alarm}")
+    return alarm, {"name": alarm, "arn": alarm_arn}
+
+
+def _metric_queries(name: str, queries: list[dict[str, Any]], evaluation_periods: int) -> None:
+    ids = [query.get("id", "") for query in queries]
+    if len(queries) > ALARM_MAX_QUERIES or len(set(ids)) != len(ids):
+        raise MockRejection(f"{name}: metric query ids must be unique, at most 20 queries")
+    # ReturnData defaults to true; an alarm watches exactly one query.
+    if sum(1 for query in queries if query.get("returnData", True)) != 1:
+        raise MockRejection(f"{name}: exactly one metric query must return data")
+    for query in queries:
+        if not ALARM_QUERY_ID.fullmatch(query.get("id", "")):
+            raise MockRejection(f"{name}: query id {query.get('id')!r} must start lowercase")
+        if ("expression" in query) == ("metric" in query):
+            raise MockRejection(f"{name}: a query has an expression or a metric, not both")
+        if "metric" in query:
+            metric = query["metric"]
+            _require(name, metric, "metricName", "period", "stat")
+            _statistic(name, metric["stat"])
+            _period(name, metric["period"], evaluation_periods, ALARM_HIGH_RESOLUTION_PERIODS)
+            _dimensions(name, metric.get("dimensions", {}))
+        else:
+            used = set(re.findall(r"\b[a-z][a-zA-Z0-9_]*\b", query["expression"]))
+            unknown = {word for word in used if word not in ids and not word.isupper()}
+            # Functions and keywords are upper case (FILL, IF, AND); the rest must be query ids.
+            if unknown:
+                raise MockRejection(f"{name}: expression names unknown queries {sorted(unknown)}")
+
+
+def _topic(name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    topic = inputs.get("name") or physical_name(name)
+    if len(inputs.get("displayName", "")) > SNS_DISPLAY_NAME_MAX:
+        raise MockRejection(f"{name}: display name over 100 characters")
+    topic_arn = arn("sns", topic)
+    return topic_arn, {"name": topic, "arn": topic_arn}
+
+
+def _subscription(name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    _require(name, inputs, "topic", "protocol", "endpoint")
+    protocol, endpoint = inputs["protocol"], inputs["endpoint"]
+    if protocol not in SNS_PROTOCOLS:
+        raise MockRejection(f"{name}: protocol {protocol!r} unknown to SNS")
+    if protocol.startswith("email") and (
+        endpoint.count("@") != 1 or any(c.isspace() for c in endpoint)
+    ):
+        # Subscribe: "Invalid parameter: Email address".
+        raise MockRejection(f"{name}: SNS rejects the email address {endpoint!r}")
+    if not inputs["topic"].startswith(f"arn:{PARTITION}:sns:"):
+        raise MockRejection(f"{name}: topic must be a topic ARN")
+    # An email subscription's ARN is "pending confirmation" until the address confirms.
+    return f"{inputs['topic']}:{physical_name(name)}", {"arn": "pending confirmation"}
+
+
 RESOURCES: dict[str, Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _plain("bucket"),
@@ -394,6 +620,10 @@ RESOURCES: dict[str, Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
     "aws:scheduler/schedule:Schedule": _schedule,
     "aws:ssm/parameter:Parameter": _parameter,
     "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
 }
 
 CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

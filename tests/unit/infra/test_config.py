@@ -74,6 +74,7 @@ def test_unset_stack_gets_the_contract_defaults() -> None:
         max_receive_count=5,
         log_retention_days=14,
         container_insights=False,
+        alarm_email=None,
     )
     assert loaded.capacity == "FARGATE"
 

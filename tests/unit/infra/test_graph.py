@@ -37,6 +37,9 @@ DEFAULT_GRAPH = {
     t.FUNCTION: 1,
     t.ASYNC_CONFIG: 1,
     t.SCHEDULE: 1,
+    t.OBSERVABILITY: 1,
+    t.DASHBOARD: 1,
+    t.METRIC_ALARM: 4,
 }
 
 # What the stack never creates when the buckets and queue are the user's.
@@ -80,6 +83,7 @@ def test_bring_your_own_creates_nothing_of_theirs(byo_run: StackRun) -> None:
     expected = Counter(DEFAULT_GRAPH)
     for typ in USER_OWNED:
         del expected[typ]
+    expected[t.METRIC_ALARM] -= 1  # their queue's DLQ, if any, is not the stack's to watch
     assert graph == expected
 
 

@@ -6,6 +6,7 @@ program with the input right must succeed, so the failure is the input's and not
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pulumi
@@ -57,6 +58,70 @@ def _role_policy(policy: str) -> Callable[[], None]:
     return program
 
 
+def _dashboard(widget: dict[str, object]) -> Callable[[], None]:
+    def program() -> None:
+        aws.cloudwatch.Dashboard(
+            "dashboard", dashboard_name="d", dashboard_body=json.dumps({"widgets": [widget]})
+        )
+
+    return program
+
+
+GRAPH = {
+    "type": "metric",
+    "width": 12,
+    "height": 6,
+    "properties": {"region": "eu-west-1", "metrics": [["AWS/SQS", "NumberOfMessagesSent"]]},
+}
+
+
+def _alarm(period: int, evaluation_periods: int = 1) -> Callable[[], None]:
+    def program() -> None:
+        aws.cloudwatch.MetricAlarm(
+            "alarm",
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=evaluation_periods,
+            threshold=0,
+            metric_name="Errors",
+            namespace="AWS/Lambda",
+            statistic="Sum",
+            period=period,
+        )
+
+    return program
+
+
+def _math_alarm(return_both: bool) -> Callable[[], None]:
+    def program() -> None:
+        metric = aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+            namespace="AWS/Lambda", metric_name="Errors", stat="Sum", period=60
+        )
+        aws.cloudwatch.MetricAlarm(
+            "alarm",
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=1,
+            threshold=0,
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="errors", metric=metric, return_data=return_both
+                ),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="e", expression="FILL(errors, 0)", return_data=True
+                ),
+            ],
+        )
+
+    return program
+
+
+def _email_subscription(address: str) -> Callable[[], None]:
+    def program() -> None:
+        topic = aws.sns.Topic("topic")
+        aws.sns.TopicSubscription("email", topic=topic.arn, protocol="email", endpoint=address)
+
+    return program
+
+
 VALID_POLICY = (
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:ReceiveMessage",'
     ' "Resource": "arn:aws:sqs:eu-west-1:123456789012:q"}]}'
@@ -69,8 +134,28 @@ VALID_POLICY = (
         (_task_definition("1000"), _task_definition("2048"), "no Fargate configuration"),
         (_parameter(""), _parameter("1"), "SSM rejects an empty value"),
         (_role_policy("{Statement: oops"), _role_policy(VALID_POLICY), "policy is not JSON"),
+        (
+            _dashboard({**GRAPH, "properties": {"metrics": GRAPH["properties"]["metrics"]}}),  # type: ignore[index]
+            _dashboard(GRAPH),
+            "metric widget lacks region",
+        ),
+        (_dashboard({**GRAPH, "width": 25}), _dashboard(GRAPH), "outside the grid"),
+        (_alarm(90), _alarm(120), "not .* or a multiple of 60"),
+        (_alarm(600, evaluation_periods=145), _alarm(600, 144), "over 86400 s"),
+        (_math_alarm(return_both=True), _math_alarm(False), "exactly one metric query"),
+        (_email_subscription("ops"), _email_subscription("ops@example.com"), "email address"),
     ],
-    ids=["fargate-size", "empty-ssm-value", "policy-not-json"],
+    ids=[
+        "fargate-size",
+        "empty-ssm-value",
+        "policy-not-json",
+        "widget-without-region",
+        "widget-too-wide",
+        "alarm-period",
+        "alarm-over-a-day",
+        "alarm-two-results",
+        "email-address",
+    ],
 )
 def test_a_resource_with_a_wrong_input_fails_the_run(
     wrong: Callable[[], None], right: Callable[[], None], reason: str
@@ -82,8 +167,8 @@ def test_a_resource_with_a_wrong_input_fails_the_run(
 
 
 def test_a_resource_the_mocks_do_not_model_fails_the_run() -> None:
-    with pytest.raises(MockRejection, match="do not model resource type aws:sns/topic:Topic"):
-        run_program({}, program=lambda: aws.sns.Topic("topic"))
+    with pytest.raises(MockRejection, match="do not model resource type aws:kms/key:Key"):
+        run_program({}, program=lambda: aws.kms.Key("key"))
 
 
 def test_a_data_source_the_mocks_do_not_model_fails_the_run() -> None:

@@ -31,6 +31,7 @@ def test_outputs_tell_an_operator_where_everything_is(default_run: StackRun) -> 
         "workerLogGroup",
         "scalerLogGroup",
         "ssmPath",
+        "dashboardUrl",
         "uploadCommand",
     }
     assert outputs["uploadPrefix"] == "ecsproc/"

@@ -25,10 +25,15 @@ ASYNC_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 PARAMETER = "aws:ssm/parameter:Parameter"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 STORAGE = "fargate-pipeline:index:Storage"
 WORKER_IMAGE = "fargate-pipeline:index:WorkerImage"
 WORKER_TASKS = "fargate-pipeline:index:WorkerTasks"
 QUEUE_SCALER = "fargate-pipeline:index:QueueScaler"
 STACK_REGISTRY = "fargate-pipeline:index:StackRegistry"
-COMPONENTS = (STORAGE, WORKER_IMAGE, WORKER_TASKS, QUEUE_SCALER, STACK_REGISTRY)
+OBSERVABILITY = "fargate-pipeline:index:Observability"
+COMPONENTS = (STORAGE, WORKER_IMAGE, WORKER_TASKS, QUEUE_SCALER, STACK_REGISTRY, OBSERVABILITY)

@@ -65,15 +65,41 @@ def test_a_run_with_a_bad_parameter_prints_no_metrics(
     assert capsys.readouterr().out == ""
 
 
-def test_the_document_carries_the_stack_of_the_path_and_the_run_time() -> None:
+def run_result(**overrides: object) -> ScalerResult:
     result = ScalerResult(
         enabled=True, visible=0, in_flight=0, running=0, max_tasks=10, max_tasks_per_run=10,
         messages_per_task=1, needed=0, requested=0, limited_by="no_backlog", started=0,
         failures=[], run_task_calls=0,
     )  # fmt: skip
+    result.update(overrides)  # type: ignore[typeddict-item]
+    return result
+
+
+def test_the_document_carries_the_stack_of_the_path_and_the_run_time() -> None:
     stream = io.StringIO()
-    metrics.emit(result, "/fargate-pipeline/prod.eu/", stream=stream, clock=lambda: 12.5)
+    metrics.emit(
+        run_result(running=2), "/fargate-pipeline/prod.eu/", stream=stream, clock=lambda: 12.5
+    )
     document = json.loads(stream.getvalue())
     emf.validate(document)
     assert document["Stack"] == "prod.eu"
     assert document["_aws"]["Timestamp"] == 12_500
+
+
+@pytest.mark.parametrize(
+    ("overrides", "printed"),
+    [
+        ({}, False),
+        ({"enabled": False}, False),
+        ({"visible": 1}, True),
+        ({"in_flight": 1}, True),
+        ({"running": 1}, True),
+        ({"requested": 1}, True),
+        ({"failures": ["RunTask for 1 tasks failed: throttled"]}, True),
+    ],
+)
+def test_an_idle_run_prints_nothing(overrides: dict[str, object], printed: bool) -> None:
+    # An idle stack publishes no custom metric, so it pays no metric charge.
+    stream = io.StringIO()
+    metrics.emit(run_result(**overrides), "/fargate-pipeline/dev/", stream=stream)
+    assert bool(stream.getvalue()) is printed
