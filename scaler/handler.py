@@ -11,14 +11,15 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from dataclasses import asdict
+from typing import Any, TypedDict, cast
 
 from contract.env import Env
 from scaler import metrics
 from scaler.clients import Clients, default_clients
-from scaler.launcher import LaunchResult, LaunchSpec, start_tasks, started_by
+from scaler.launcher import LaunchResult, start_tasks
 from scaler.parameters import ParameterError, parse_parameters, parse_ssm_path
-from scaler.policy import ScalingInputs, decide
+from scaler.policy import Decision, ScalingInputs, decide
 from scaler.queue import read_queue_depth
 from scaler.ssm import read_parameters
 from scaler.tasks import count_running_tasks
@@ -54,6 +55,24 @@ class ScalerResult(TypedDict):
     run_task_calls: int
 
 
+def run_result(inputs: ScalingInputs, decision: Decision, launch: LaunchResult) -> ScalerResult:
+    """The run's record, from what it saw, what it decided and what RunTask did."""
+    # Every input is reported, under its own name; ScalerResult declares them (a test keeps
+    # the two equal), which dict unpacking of a dataclass cannot prove to the type checker.
+    return cast(
+        ScalerResult,
+        {
+            **asdict(inputs),
+            "needed": decision.needed,
+            "requested": decision.start,
+            "limited_by": decision.limit.value,
+            "started": launch.started,
+            "failures": launch.failures,
+            "run_task_calls": launch.calls,
+        },
+    )
+
+
 def handler(event: Mapping[str, Any], context: object) -> ScalerResult:
     """Lambda entry point. The event (from the schedule) carries nothing the scaler needs."""
     return run_scaler(default_clients(), os.environ.get(Env.SSM_PATH))
@@ -72,46 +91,18 @@ def run_scaler(clients: Clients, ssm_path: str | None) -> ScalerResult:
         raise
 
     depth = read_queue_depth(clients.sqs, params.queue_url)
-    running = count_running_tasks(clients.ecs, params.cluster, params.task_family)
-    decision = decide(
-        ScalingInputs(
-            enabled=params.enabled,
-            visible=depth.visible,
-            in_flight=depth.in_flight,
-            running=running,
-            max_tasks=params.max_tasks,
-            max_tasks_per_run=params.max_tasks_per_run,
-            messages_per_task=params.messages_per_task,
-        )
-    )
-    launch = LaunchResult()
-    if decision.start:
-        spec = LaunchSpec(
-            cluster=params.cluster,
-            task_definition_arn=params.task_definition_arn,
-            capacity=params.capacity,
-            subnets=params.subnets,
-            security_groups=params.security_groups,
-            assign_public_ip=params.assign_public_ip,
-            started_by=started_by(path),
-        )
-        launch = start_tasks(clients.ecs, spec, decision.start)
-
-    result = ScalerResult(
+    inputs = ScalingInputs(
         enabled=params.enabled,
         visible=depth.visible,
         in_flight=depth.in_flight,
-        running=running,
+        running=count_running_tasks(clients.ecs, params.launch.cluster, params.task_family),
         max_tasks=params.max_tasks,
         max_tasks_per_run=params.max_tasks_per_run,
         messages_per_task=params.messages_per_task,
-        needed=decision.needed,
-        requested=decision.start,
-        limited_by=decision.limit.value,
-        started=launch.started,
-        failures=launch.failures,
-        run_task_calls=launch.calls,
     )
+    decision = decide(inputs)
+    launch = start_tasks(clients.ecs, params.launch, decision.start)
+    result = run_result(inputs, decision, launch)
     # One line per run; WARNING when something failed, so a log filter or alarm can pick it out.
     level = logging.WARNING if launch.failures else logging.INFO
     logger.log(level, json.dumps({"event": "scaler_run", **result}))

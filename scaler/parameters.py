@@ -24,6 +24,7 @@ from contract.values import (
     parse_id_list,
     parse_whole_number,
 )
+from scaler.launcher import LaunchSpec, started_by
 
 _TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/(?P<family>[A-Za-z0-9_-]{1,255}):\d+"
@@ -46,12 +47,8 @@ class ScalerParameters:
     """The parameters the scaler acts on, parsed and checked."""
 
     queue_url: str
-    cluster: str
-    task_definition_arn: str
-    subnets: tuple[str, ...]
-    security_groups: tuple[str, ...]
-    assign_public_ip: bool
-    capacity: Capacity
+    launch: LaunchSpec
+    """Where and how tasks start: the cluster, task definition, capacity and network."""
     enabled: bool
     max_tasks: int
     max_tasks_per_run: int
@@ -60,7 +57,7 @@ class ScalerParameters:
     @property
     def task_family(self) -> str:
         """The task definition's family: the ListTasks filter for the pipeline's workers."""
-        return task_family(self.task_definition_arn)
+        return task_family(self.launch.task_definition_arn)
 
 
 def task_family(task_definition_arn: str) -> str:
@@ -103,12 +100,15 @@ def parse_parameters(values: Mapping[str, str], path: str) -> ScalerParameters:
 
     parsed = ScalerParameters(
         queue_url=field(Param.UNPROCESSED_SQS_URL, _queue_url, ""),
-        cluster=field(Param.ECS_CLUSTER, _cluster, ""),
-        task_definition_arn=field(Param.ECS_TASK_DEFINITION, _task_definition_arn, ""),
-        subnets=field(Param.ECS_TASK_SUBNET, _subnets, ()),
-        security_groups=field(Param.ECS_TASK_SECURITYGROUP, _security_groups, ()),
-        assign_public_ip=field(Param.ECS_ASSIGN_PUBLIC_IP, parse_flag, False),
-        capacity=field(Param.ECS_CAPACITY, parse_capacity, Capacity.FARGATE),
+        launch=LaunchSpec(
+            cluster=field(Param.ECS_CLUSTER, _cluster, ""),
+            task_definition_arn=field(Param.ECS_TASK_DEFINITION, _task_definition_arn, ""),
+            capacity=field(Param.ECS_CAPACITY, parse_capacity, Capacity.FARGATE),
+            subnets=field(Param.ECS_TASK_SUBNET, _subnets, ()),
+            security_groups=field(Param.ECS_TASK_SECURITYGROUP, _security_groups, ()),
+            assign_public_ip=field(Param.ECS_ASSIGN_PUBLIC_IP, parse_flag, False),
+            started_by=started_by(path),
+        ),
         enabled=field(Param.ENABLED, parse_flag, False),
         max_tasks=field(Param.ECS_MAX_TASKS, _positive_int, 1),
         max_tasks_per_run=field(Param.ECS_MAX_TASKS_PER_RUN, _positive_int, 1),

@@ -19,8 +19,10 @@ from botocore.stub import ANY, Stubber
 from contract.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
 from contract.ssm import Param
 from scaler.clients import CLIENT_CONFIG, Clients
-from scaler.handler import run_scaler
+from scaler.handler import ScalerResult, run_result, run_scaler
+from scaler.launcher import LaunchResult
 from scaler.parameters import ParameterError
+from scaler.policy import ScalingInputs, decide
 from tests.unit.scaler.factories import (
     CLUSTER,
     FAMILY,
@@ -271,3 +273,18 @@ def test_a_bad_parameter_fails_the_run_before_any_queue_or_ecs_call(
 def test_an_unset_ssm_path_fails_before_any_call(aws: Stubbed) -> None:
     with pytest.raises(ParameterError, match="PIPELINE_SSM_PATH"):
         run_scaler(aws.clients, None)
+
+
+def test_the_result_holds_exactly_the_fields_it_declares() -> None:
+    inputs = ScalingInputs(
+        enabled=True,
+        visible=5,
+        in_flight=1,
+        running=2,
+        max_tasks=9,
+        max_tasks_per_run=3,
+        messages_per_task=1,
+    )
+    result = run_result(inputs, decide(inputs), LaunchResult(started=3, calls=1))
+    assert set(result) == set(ScalerResult.__annotations__)
+    assert (result["visible"], result["requested"], result["started"]) == (5, 3, 3)

@@ -34,13 +34,14 @@ def test_the_stacks_parameters_parse_into_typed_values() -> None:
     params = parse_parameters(values, SSM_PATH)
     # THEN each value has its type
     assert params.queue_url == QUEUE_URL
-    assert params.cluster == CLUSTER
-    assert params.task_definition_arn == TASK_DEFINITION_ARN
+    assert params.launch.cluster == CLUSTER
+    assert params.launch.task_definition_arn == TASK_DEFINITION_ARN
+    assert params.launch.started_by == "fargate-pipeline/test/scaler"
     assert params.task_family == FAMILY
-    assert params.subnets == SUBNETS
-    assert params.security_groups == (SECURITY_GROUP,)
-    assert params.assign_public_ip is False
-    assert params.capacity is Capacity.FARGATE_SPOT
+    assert params.launch.subnets == SUBNETS
+    assert params.launch.security_groups == (SECURITY_GROUP,)
+    assert params.launch.assign_public_ip is False
+    assert params.launch.capacity is Capacity.FARGATE_SPOT
     assert params.enabled is True
     assert (params.max_tasks, params.max_tasks_per_run, params.messages_per_task) == (300, 10, 1)
 
@@ -50,7 +51,7 @@ def test_whitespace_around_values_and_list_items_is_ignored() -> None:
         ECS_TASK_SUBNET=f" {SUBNETS[0]} , {SUBNETS[1]} ,", ECS_MAX_TASKS=" 12\n"
     )
     params = parse_parameters(values, SSM_PATH)
-    assert params.subnets == SUBNETS
+    assert params.launch.subnets == SUBNETS
     assert params.max_tasks == 12
 
 
