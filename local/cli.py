@@ -82,7 +82,11 @@ def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.
         default=900.0,
         help="give up after this many seconds (not with --serve)",
     )
-    parser.add_argument("--verbose", action="store_true", help="stream the workers' output")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="stream the workers' output and the scaler's metrics (EMF lines)",
+    )
     return parser.parse_args(argv)
 
 
@@ -119,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log_to(log_directory / "local.log")
 
     def stream(task_id: str, line: str) -> None:
-        console.print(f"[dim]{task_id[:8]}[/] {line}", markup=False, highlight=False)
+        # Whole lines, never wrapped: each is one JSON object (a log line or an EMF document).
+        console.print(f"{task_id[:8]} {line}", markup=False, highlight=False, soft_wrap=True)
 
     try:
         with (

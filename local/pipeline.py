@@ -34,6 +34,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 logger = logging.getLogger(__name__)
 
+SCALER_LINE_SOURCE = "scaler"
+"""What the scaler's lines are streamed under, where a worker's carry its task id."""
 WORKER_COMMAND = (sys.executable, "-m", "worker")
 """The image's command, run from this checkout."""
 
@@ -84,6 +86,8 @@ class LocalPipeline:
         """Source keys this run is responsible for: uploaded by it, or discovered in serve mode."""
         self.scaler_runs: list[ScalerResult] = []
         self.scaler_errors: list[str] = []
+        self.scaler_metrics: list[str] = []
+        """The scaler's EMF lines, which Lambda would print on stdout."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -187,13 +191,21 @@ class LocalPipeline:
     def run_scaler(self) -> ScalerResult | None:
         """One scheduled run of the real scaler, as its Lambda handler runs it."""
         try:
-            result = run_scaler(self._scaler_clients, self.deployment.ssm_path)
+            result = run_scaler(
+                self._scaler_clients, self.deployment.ssm_path, write_metrics=self._scaler_line
+            )
         except Exception as error:  # noqa: BLE001 - a failed Lambda run is reported, not fatal
             self.scaler_errors.append(f"{type(error).__name__}: {error}")
             logger.warning("scaler run failed: %s", error)
             return None
         self.scaler_runs.append(result)
         return result
+
+    def _scaler_line(self, line: str) -> None:
+        # Kept off this process's stdout, where the progress display is; streamed like a task's.
+        self.scaler_metrics.append(line)
+        if self._sink is not None:
+            self._sink(SCALER_LINE_SOURCE, line)
 
     def status(self) -> Status:
         self.ledger.refresh()

@@ -78,9 +78,14 @@ def handler(event: Mapping[str, Any], context: object) -> ScalerResult:
     return run_scaler(default_clients(), os.environ.get(Env.SSM_PATH))
 
 
-def run_scaler(clients: Clients, ssm_path: str | None) -> ScalerResult:
+def run_scaler(
+    clients: Clients,
+    ssm_path: str | None,
+    *,
+    write_metrics: metrics.LineWriter = metrics.print_line,
+) -> ScalerResult:
     """One scaler run against ``clients``; raises ParameterError, having done nothing, when a
-    parameter is missing or malformed."""
+    parameter is missing or malformed. Its EMF line goes to ``write_metrics`` (stdout)."""
     try:
         path = parse_ssm_path(ssm_path)
         params = parse_parameters(read_parameters(clients.ssm, path), path)
@@ -106,5 +111,5 @@ def run_scaler(clients: Clients, ssm_path: str | None) -> ScalerResult:
     # One line per run; WARNING when something failed, so a log filter or alarm can pick it out.
     level = logging.WARNING if launch.failures else logging.INFO
     logger.log(level, json.dumps({"event": "scaler_run", **result}))
-    metrics.emit(result, path)
+    metrics.emit(result, path, write=write_metrics)
     return result

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from contract.metrics import Dimension, Directive, Metric, emf_document, stack_of
 
@@ -48,16 +48,22 @@ def idle(result: ScalerResult) -> bool:
     )  # fmt: skip
 
 
+LineWriter = Callable[[str], None]
+
+
+def print_line(line: str) -> None:
+    """Lambda's way: the line on stdout, which the runtime sends to the log group as it is."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def emit(
     result: ScalerResult,
     ssm_path: str,
     *,
-    stream: TextIO | None = None,
+    write: LineWriter = print_line,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    """Print the run's document as one line (on ``stream``, default stdout), unless idle."""
-    if idle(result):
-        return
-    out = stream if stream is not None else sys.stdout
-    out.write(json.dumps(run_document(result, ssm_path, round(clock() * 1000))) + "\n")
-    out.flush()
+    """Write the run's document as one line, unless the run was idle."""
+    if not idle(result):
+        write(json.dumps(run_document(result, ssm_path, round(clock() * 1000))))

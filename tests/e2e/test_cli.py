@@ -12,7 +12,7 @@ from PIL import Image
 
 from local.pipeline import PROJECT_ROOT
 from tests.e2e.conftest import write_files
-from tests.support import images
+from tests.support import emf, images
 
 # Keys a user really has: spaces, a plus sign (S3 events encode spaces as '+'), non-ASCII.
 AWKWARD_NAMES = {
@@ -63,6 +63,18 @@ def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path)
     assert summary["left in the queue"] == "0", result.stdout
     # AND --verbose streamed each worker's JSON log lines, one per file
     assert result.stdout.count('"event": "file"') >= len(good) + len(bad), result.stdout
+    # AND the EMF lines of the workers and the scaler, valid, adding up to the summary's counts
+    streamed = [line.partition(" ")[2] for line in result.stdout.splitlines()]
+    documents = emf.documents(streamed)
+    for document in documents:
+        emf.validate(document)
+    sums = emf.totals(documents, frozenset({"Stack"}))
+    assert sums["FilesSucceeded"] == int(summary["succeeded"]), result.stdout
+    assert sums["FilesFailed"] == int(summary["failed"]), result.stdout
+    assert sums["TasksStarted"] == int(summary["tasks started"]), result.stdout
+    assert any(
+        line.startswith("scaler ") and '"_aws"' in line for line in result.stdout.splitlines()
+    )
     with Image.open(out / "contact-sheet.png") as sheet:
         assert sheet.format == "PNG"
 
