@@ -36,7 +36,7 @@ storage = Storage(
         dest_bucket=config.dest_bucket,
         queue_name=config.queue_name,
         source_prefix=config.source_prefix,
-        source_suffix=config.source_suffix,
+        source_suffixes=config.source_suffixes,
         max_receive_count=config.max_receive_count,
         account_id=account.account_id,
     ),
@@ -150,7 +150,7 @@ pulumi.export(
     "uploadCommand",
     storage.source_bucket_name.apply(
         lambda bucket: pipeline_spec.upload_command(
-            bucket, config.source_prefix, config.source_suffix
+            bucket, config.source_prefix, config.source_suffixes
         )
     ),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from contract.config import PipelineConfig
@@ -50,13 +50,18 @@ def redrive_policy(dead_letter_queue_arn: str, max_receive_count: int) -> str:
     )
 
 
-def notification_filter(prefix: str, suffix: str) -> dict[str, str]:
-    """The bucket notification's key filter; empty parts are left out, as S3 requires."""
-    return {
-        name: value
-        for name, value in (("filter_prefix", prefix), ("filter_suffix", suffix))
-        if value
-    }
+def notification_filters(prefix: str, suffixes: Sequence[str]) -> list[dict[str, str]]:
+    """The key filter of each of the bucket notification's queue configurations: one per suffix
+    (S3 takes one suffix per configuration), or one with the prefix alone when there are none.
+    Empty parts are left out, as S3 requires."""
+    return [
+        {
+            name: value
+            for name, value in (("filter_prefix", prefix), ("filter_suffix", suffix))
+            if value
+        }
+        for suffix in (suffixes or ("",))
+    ]
 
 
 def ssm_parameters(
@@ -121,18 +126,21 @@ def worker_environment(
 def upload_command(
     bucket: str,
     prefix: str,
-    suffix: str,
+    suffixes: Sequence[str],
     *,
     source_dir: str = "./images",
     endpoint_url: str | None = None,
 ) -> str:
     """A ready-to-paste ``aws s3 cp`` that uploads a directory's matching files under the prefix.
 
-    The include filter is the notification's suffix, so every file it uploads becomes one message.
+    The include filters are the notification's suffixes, so every file it uploads becomes one
+    message; with no suffixes every file is uploaded.
     """
     command = ["aws", "s3", "cp", source_dir, f"s3://{bucket}/{prefix}", "--recursive"]
-    if suffix:
-        command += ["--exclude", "*", "--include", f"*{suffix}"]
+    if suffixes:
+        command += ["--exclude", "*"]
+        for suffix in suffixes:
+            command += ["--include", f"*{suffix}"]
     if endpoint_url is not None:
         command += ["--endpoint-url", endpoint_url]
     return shlex.join(command)

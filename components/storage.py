@@ -29,8 +29,8 @@ class StorageArgs:
     """An existing queue's name (fed by the user's own notification); None creates one."""
     source_prefix: str
     """Notification filter prefix."""
-    source_suffix: str
-    """Notification filter suffix."""
+    source_suffixes: tuple[str, ...]
+    """Notification filter suffixes, one queue configuration each; empty: every key."""
     max_receive_count: int
     """Receives before a message moves to the DLQ."""
     account_id: pulumi.Input[str]
@@ -169,7 +169,7 @@ class Storage(pulumi.ComponentResource):
                 "replaced (and removed by `pulumi destroy`). Set queueName to keep your own.",
                 resource=self,
             )
-        key_filter = pipeline_spec.notification_filter(args.source_prefix, args.source_suffix)
+        key_filters = pipeline_spec.notification_filters(args.source_prefix, args.source_suffixes)
         # S3 checks it may send to the queue when the notification is written: policy first.
         aws.s3.BucketNotification(
             f"{self._name}-notification",
@@ -181,6 +181,7 @@ class Storage(pulumi.ComponentResource):
                     filter_prefix=key_filter.get("filter_prefix"),
                     filter_suffix=key_filter.get("filter_suffix"),
                 )
+                for key_filter in key_filters
             ],
             opts=self._child(depends_on=[queue_policy]),
         )

@@ -8,6 +8,7 @@ and imported by the Pulumi components, ``python -m local`` and ``python -m ops``
 - ``env``: the worker's (and scaler's) environment variables and their defaults;
 - ``values``: how values are spelled: whole numbers, flags, lists, sizes, resize modes, capacity;
 - ``limits``: the AWS API limits more than one part works within;
+- ``formats``: the image formats the worker decodes and the key suffixes they come with;
 - ``layout``: where a source key's outputs and outcome log go in the destination bucket;
 - ``config``: the stack config keys, their defaults, and their validation into one typed object.
 """

@@ -10,6 +10,7 @@ together, one sentence per bad key naming the key and what is allowed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +19,7 @@ from enum import StrEnum
 from typing import Final, TypeVar
 
 from contract import env, limits
+from contract.formats import DEFAULT_SOURCE_SUFFIXES
 from contract.layout import written_keys
 from contract.ssm import PROJECT_NAME
 from contract.values import (
@@ -49,7 +51,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     "destBucket": "",
     "destPrefix": env.DEFAULT_DEST_PREFIX,
     "sourcePrefix": "ecsproc/",
-    "sourceSuffix": ".jpg",
+    "sourceSuffixes": json.dumps(list(DEFAULT_SOURCE_SUFFIXES)),
     "queueName": "",
     "subnetIds": "[]",
     "securityGroupIds": "[]",
@@ -112,7 +114,8 @@ class PipelineConfig:
     dest_bucket: str | None
     dest_prefix: str
     source_prefix: str
-    source_suffix: str
+    source_suffixes: tuple[str, ...]
+    """Notification filter suffixes, one queue configuration each; empty: every key."""
     queue_name: str | None
     subnet_ids: tuple[str, ...]
     """Empty: the default VPC's subnets."""
@@ -155,7 +158,7 @@ def parse_config(values: Mapping[str, str]) -> PipelineConfig:
         dest_bucket=reader.read("destBucket", _optional(_bucket_name)),
         dest_prefix=reader.read("destPrefix", _dest_prefix),
         source_prefix=reader.read("sourcePrefix", _source_prefix),
-        source_suffix=reader.read("sourceSuffix", str),
+        source_suffixes=reader.read("sourceSuffixes", _source_suffixes),
         queue_name=reader.read("queueName", _optional(_queue_name)),
         subnet_ids=reader.read(
             "subnetIds", _id_list(SUBNET_ID, "subnet-", limits.AWSVPC_MAX_SUBNETS)
@@ -230,19 +233,22 @@ class _Reader:
                 "it must be false (or use X86_64 for Spot)",
             )
         if (
-            self.usable("sourceBucket", "destBucket", "sourcePrefix", "sourceSuffix", "destPrefix")
+            self.usable(
+                "sourceBucket", "destBucket", "sourcePrefix", "sourceSuffixes", "destPrefix"
+            )
             and loaded.source_bucket is not None
             and loaded.source_bucket == loaded.dest_bucket
             and outputs_can_retrigger(
-                loaded.source_prefix, loaded.source_suffix, loaded.dest_prefix
+                loaded.source_prefix, loaded.source_suffixes, loaded.dest_prefix
             )
         ):
             self.reject(
                 "destPrefix",
                 loaded.dest_prefix,
                 f"with destBucket the same bucket as sourceBucket, outputs under it would match "
-                f"the upload filter (prefix {loaded.source_prefix!r}, suffix "
-                f"{loaded.source_suffix!r}) and be processed again; choose a destPrefix that "
+                f"the upload filter (prefix {loaded.source_prefix!r}, suffixes "
+                f"{_describe_suffixes(loaded.source_suffixes)}) and be processed again; choose a "
+                "destPrefix that "
                 "does not start with sourcePrefix, or a separate destBucket",
             )
 
@@ -251,21 +257,39 @@ _KEY_MARK = "\0"
 """Stands for the source key in the worker's layout: no S3 key contains it."""
 
 
-def outputs_can_retrigger(source_prefix: str, source_suffix: str, dest_prefix: str) -> bool:
+def upload_matches(key: str, source_prefix: str, source_suffixes: Sequence[str]) -> bool:
+    """Whether the notification filter sends ``key`` to the queue: it starts with the prefix
+    and ends with one of the suffixes (case-sensitive, as S3 compares), or any key when there
+    are no suffixes."""
+    return key.startswith(source_prefix) and (
+        not source_suffixes or any(key.endswith(suffix) for suffix in source_suffixes)
+    )
+
+
+def outputs_can_retrigger(
+    source_prefix: str, source_suffixes: Sequence[str], dest_prefix: str
+) -> bool:
     """Whether some object the worker writes for a matching upload would itself match the filter.
 
-    An upload key k starts with the prefix and ends with the suffix; the worker writes
+    An upload key k starts with the prefix and ends with some suffix s; the worker writes
     ``<before><k><after>`` for each key of its layout. Since k can be any such key, an output can
-    match exactly when its fixed start ``<before><prefix>`` begins with the prefix and its fixed
-    end ``<suffix><after>`` ends with the suffix.
+    start with the prefix exactly when its fixed start ``<before><prefix>`` does, and can end with
+    a suffix t exactly when its fixed end ``<s><after>`` ends with t, or t ends with that fixed
+    end (k supplies the rest of t). No suffixes means every key matches: the empty suffix.
     """
+    suffixes = source_suffixes or ("",)
     for written in written_keys(dest_prefix, _KEY_MARK):
         before, _, after = written.partition(_KEY_MARK)
-        if f"{before}{source_prefix}".startswith(source_prefix) and (
-            f"{source_suffix}{after}".endswith(source_suffix)
-        ):
-            return True
+        if not f"{before}{source_prefix}".startswith(source_prefix):
+            continue
+        for end in (f"{suffix}{after}" for suffix in suffixes):
+            if any(end.endswith(other) or other.endswith(end) for other in suffixes):
+                return True
     return False
+
+
+def _describe_suffixes(suffixes: Sequence[str]) -> str:
+    return " ".join(suffixes) if suffixes else "none: every key"
 
 
 def _describe(allowed: Sequence[int]) -> str:
@@ -316,6 +340,31 @@ def _source_prefix(text: str) -> str:
     if text.startswith("/"):
         raise ValueError("expected no leading '/' (S3 keys do not start with one), e.g. ecsproc/")
     return text
+
+
+def _source_suffixes(text: str) -> tuple[str, ...]:
+    expected = (
+        'expected a list of key suffixes such as [".jpg", ".JPG"], set with `pulumi config set '
+        "--path 'sourceSuffixes[0]' .jpg`, or [] for every key"
+    )
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(expected) from None
+    if not isinstance(loaded, list) or not all(
+        isinstance(item, str) and item and "*" not in item for item in loaded
+    ):
+        raise ValueError(f"{expected} (no empty suffix, no '*': S3 filters take no wildcards)")
+    # PutBucketNotificationConfiguration refuses two configurations that could match one key
+    # ("Configuration is ambiguously defined"): with one prefix, two suffixes where one ends
+    # with the other, the same suffix twice included.
+    for first, second in itertools.combinations(loaded, 2):
+        if first.endswith(second) or second.endswith(first):
+            raise ValueError(
+                f"{first!r} and {second!r} overlap (one ends with the other), so S3 would "
+                "refuse the notification; list each suffix once, none ending with another"
+            )
+    return tuple(loaded)
 
 
 def _whole(*, minimum: int, maximum: int | None = None) -> Callable[[str], int]:

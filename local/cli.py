@@ -65,8 +65,9 @@ def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.
     parser.add_argument("--resize-mode", default=defaults.config.resize_mode.value)
     parser.add_argument(
         "--source-suffix",
-        default=defaults.config.source_suffix,
-        help='notification suffix filter ("" accepts every file)',
+        action="append",
+        help="notification suffix filter, once per suffix (case-sensitive, as on S3); "
+        'default: every suffix the worker decodes, in lower and upper case; "" takes every file',
     )
     parser.add_argument("--visibility-timeout", type=int, default=defaults.visibility_timeout)
     parser.add_argument("--max-receive-count", type=int, default=defaults.config.max_receive_count)
@@ -90,6 +91,19 @@ def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.
     return parser.parse_args(argv)
 
 
+def suffix_changes(given: list[str] | None) -> dict[str, tuple[str, ...]]:
+    """``--source-suffix`` as a config change: none given keeps the default, ``""`` among them
+    takes every key (no suffix filter), as ``sourceSuffixes: []`` does."""
+    if given is None:
+        return {}
+    return {"source_suffixes": () if "" in given else tuple(given)}
+
+
+def _suffixes(pipeline: LocalPipeline) -> str:
+    suffixes = pipeline.settings.config.source_suffixes
+    return " ".join(suffixes) if suffixes else "anything"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     defaults = LocalSettings()
     args = parse_args(argv, defaults)
@@ -102,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             schedule_seconds=args.schedule_seconds,
             target_size=args.target_size,
             resize_mode=args.resize_mode,
-            source_suffix=args.source_suffix,
+            **suffix_changes(args.source_suffix),
             visibility_timeout=args.visibility_timeout,
             max_receive_count=args.max_receive_count,
             idle_seconds=args.idle_seconds,
@@ -152,7 +166,7 @@ def _run_batch(
     for path in skipped:
         console.print(
             f"[yellow]skipped[/] {path.name}: the notification only picks up keys ending in "
-            f"{pipeline.settings.config.source_suffix!r} (see --source-suffix)"
+            f"{_suffixes(pipeline)} (see --source-suffix)"
         )
     console.print(
         f"uploaded {len(pipeline.files)} files to s3://{pipeline.deployment.source_bucket}/"
@@ -189,7 +203,7 @@ def _serve(pipeline: LocalPipeline, console: Console) -> int:
     aws_upload = pipeline_spec.upload_command(
         deployment.source_bucket,
         pipeline.settings.config.source_prefix,
-        pipeline.settings.config.source_suffix,
+        pipeline.settings.config.source_suffixes,
         source_dir="./my-photos",
         endpoint_url=pipeline.endpoint_url,
     )
@@ -201,7 +215,7 @@ def _serve(pipeline: LocalPipeline, console: Console) -> int:
         f"""[bold]The pipeline is up.[/] Upload from another terminal; Ctrl-C stops everything.
 
   endpoint      {pipeline.endpoint_url}
-  source        {upload_to}  (keys ending in {pipeline.settings.config.source_suffix!r})
+  source        {upload_to}  (keys ending in {_suffixes(pipeline)})
   destination   s3://{deployment.dest_bucket}/{pipeline.settings.config.dest_prefix}
 
   In another terminal:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from contract.config import upload_matches
 from contract.layout import Outcome
 from contract.limits import SQS_BATCH_MAX_ENTRIES
 from local.emulator import Emulator
@@ -154,7 +155,7 @@ class LocalPipeline:
         skipped: list[Path] = []
         for path in files:
             key = self.settings.config.source_prefix + path.relative_to(root).as_posix()
-            if not key.endswith(self.settings.config.source_suffix):
+            if not self._picked_up(key):
                 skipped.append(path)
                 continue
             self.clients.s3.put_object(
@@ -168,8 +169,12 @@ class LocalPipeline:
         for key in self.bucket_keys(
             self.deployment.source_bucket, self.settings.config.source_prefix
         ):
-            if key.endswith(self.settings.config.source_suffix):
+            if self._picked_up(key):
                 self.files.add(key)
+
+    def _picked_up(self, key: str) -> bool:
+        config = self.settings.config
+        return upload_matches(key, config.source_prefix, config.source_suffixes)
 
     def put_parameter(self, name: str, value: str) -> None:
         """Change an SSM parameter, as an operator would with ``aws ssm put-parameter``."""

@@ -113,21 +113,25 @@ def _queue_arn(sqs: Any, queue_url: str) -> str:
 
 
 def _create_notification(s3: Any, bucket: str, queue_arn: str, settings: LocalSettings) -> None:
-    key_filter = pipeline_spec.notification_filter(
-        settings.config.source_prefix, settings.config.source_suffix
+    key_filters = pipeline_spec.notification_filters(
+        settings.config.source_prefix, settings.config.source_suffixes
     )
-    # pipeline_spec names the parts like the Pulumi argument (filter_prefix); S3's API says prefix.
-    rules = [
-        {"Name": part.removeprefix("filter_"), "Value": value} for part, value in key_filter.items()
-    ]
-    configuration: dict[str, Any] = {
-        "QueueArn": queue_arn,
-        "Events": list(pipeline_spec.NOTIFICATION_EVENTS),
-    }
-    if rules:
-        configuration["Filter"] = {"Key": {"FilterRules": rules}}
+    configurations = []
+    for key_filter in key_filters:
+        # pipeline_spec names the parts like the Pulumi argument (filter_prefix); S3 says prefix.
+        rules = [
+            {"Name": part.removeprefix("filter_"), "Value": value}
+            for part, value in key_filter.items()
+        ]
+        configuration: dict[str, Any] = {
+            "QueueArn": queue_arn,
+            "Events": list(pipeline_spec.NOTIFICATION_EVENTS),
+        }
+        if rules:
+            configuration["Filter"] = {"Key": {"FilterRules": rules}}
+        configurations.append(configuration)
     s3.put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [configuration]}
+        Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configurations}
     )
 
 

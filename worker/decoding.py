@@ -17,9 +17,10 @@ from contextlib import contextmanager
 
 from PIL import Image, UnidentifiedImageError
 
+from contract.formats import DECODED_FORMATS
 from worker.rejection import FileRejected, Rejection
 
-SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
+SUPPORTED_FORMATS = tuple(DECODED_FORMATS)
 """What `Image.open` may identify: every other decoder (TIFF, PSD, EPS via Ghostscript...) is
 attack surface the pipeline does not need. Camera JPEGs with an MPF block open as MPO through the
 JPEG plugin, so they are covered."""

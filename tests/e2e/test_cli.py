@@ -19,6 +19,9 @@ AWKWARD_NAMES = {
     "holiday photos/beach day.jpg": lambda: images.jpeg(seed=1),
     "a+b=c.jpg": lambda: images.jpeg(seed=2),
     "müsli und crème brûlée.jpg": lambda: images.jpeg(seed=3),
+    # A camera's and a dataset's spellings: S3's suffix filter is case-sensitive.
+    "DCIM/IMG_0001.JPG": lambda: images.jpeg(seed=4),
+    "dataset/0001.jpeg": lambda: images.jpeg(seed=5),
 }
 
 
@@ -39,10 +42,11 @@ def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path)
     bad = {name: make() for name, make in images.BAD_FILES.items()}
     write_files(tmp_path / "in", {**good, **bad})
     out = tmp_path / "out"
-    # WHEN the local pipeline runs on it (every suffix accepted: there are PNGs)
+    # WHEN the local pipeline runs on it with the default filter: every suffix the worker
+    # decodes, in both cases, so the PNGs, a camera's .JPG and a .jpeg are all taken
     result = _run_local(
         "--images", str(tmp_path / "in"), "--out", str(out),
-        "--source-suffix", "", "--schedule-seconds", "1", "--messages-per-task", "4",
+        "--schedule-seconds", "1", "--messages-per-task", "4",
         "--idle-seconds", "2", "--verbose",
     )  # fmt: skip
     # THEN it exits 0, with a .success and an exact-size RGB output per good file

@@ -109,17 +109,26 @@ def test_dlq_keeps_messages_longer_than_the_queue() -> None:
 
 
 @pytest.mark.parametrize(
-    ("prefix", "suffix", "expected"),
+    ("prefix", "suffixes", "expected"),
     [
-        ("ecsproc/", ".jpg", {"filter_prefix": "ecsproc/", "filter_suffix": ".jpg"}),
-        ("", ".jpg", {"filter_suffix": ".jpg"}),
-        ("", "", {}),
+        ("ecsproc/", (".jpg",), [{"filter_prefix": "ecsproc/", "filter_suffix": ".jpg"}]),
+        (
+            "in/",
+            (".jpg", ".JPG"),
+            [
+                {"filter_prefix": "in/", "filter_suffix": ".jpg"},
+                {"filter_prefix": "in/", "filter_suffix": ".JPG"},
+            ],
+        ),
+        ("", (".jpg",), [{"filter_suffix": ".jpg"}]),
+        ("in/", (), [{"filter_prefix": "in/"}]),
+        ("", (), [{}]),
     ],
 )
-def test_notification_filter_leaves_out_empty_parts(
-    prefix: str, suffix: str, expected: dict[str, str]
+def test_notification_filters_one_per_suffix_leaving_out_empty_parts(
+    prefix: str, suffixes: tuple[str, ...], expected: list[dict[str, str]]
 ) -> None:
-    assert pipeline_spec.notification_filter(prefix, suffix) == expected
+    assert pipeline_spec.notification_filters(prefix, suffixes) == expected
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ CONTRACT_KEYS = {
     "destBucket": "string",
     "destPrefix": "string",
     "sourcePrefix": "string",
-    "sourceSuffix": "string",
+    "sourceSuffixes": "array",
     "queueName": "string",
     "subnetIds": "array",
     "securityGroupIds": "array",
@@ -38,7 +38,11 @@ CONTRACT_KEYS = {
 CONTRACT_DEFAULTS = {
     "destPrefix": "processed",
     "sourcePrefix": "ecsproc/",
-    "sourceSuffix": ".jpg",
+    # every suffix the worker decodes (JPEG, PNG, WebP, GIF, BMP), in lower and upper case
+    "sourceSuffixes": [
+        *(".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"),
+        *(".JPG", ".JPEG", ".PNG", ".WEBP", ".GIF", ".BMP"),
+    ],
     "assignPublicIp": True,
     "maxTasks": 10,
     "maxTasksPerRun": 10,

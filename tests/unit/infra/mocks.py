@@ -9,6 +9,7 @@ raises too, so the tests fail where ``pulumi up`` would.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -360,6 +361,17 @@ def _security_group(name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, A
 
 def _notification(name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     _require(name, inputs, "bucket", "queues")
+    # PutBucketNotificationConfiguration refuses two configurations that could both match one
+    # key for one event type: "Configuration is ambiguously defined".
+    for first, second in itertools.combinations(inputs["queues"], 2):
+        prefixes = (first.get("filterPrefix", ""), second.get("filterPrefix", ""))
+        suffixes = (first.get("filterSuffix", ""), second.get("filterSuffix", ""))
+        if (
+            set(first["events"]) & set(second["events"])
+            and (prefixes[0].startswith(prefixes[1]) or prefixes[1].startswith(prefixes[0]))
+            and (suffixes[0].endswith(suffixes[1]) or suffixes[1].endswith(suffixes[0]))
+        ):
+            raise MockRejection(f"{name}: Configuration is ambiguously defined: {first}, {second}")
     return inputs["bucket"], {}
 
 

@@ -54,7 +54,10 @@ def test_unset_stack_gets_the_contract_defaults() -> None:
         dest_bucket=None,
         dest_prefix="processed",
         source_prefix="ecsproc/",
-        source_suffix=".jpg",
+        source_suffixes=(
+            *(".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"),
+            *(".JPG", ".JPEG", ".PNG", ".WEBP", ".GIF", ".BMP"),
+        ),
         queue_name=None,
         subnet_ids=(),
         security_group_ids=(),
@@ -175,6 +178,11 @@ def test_example_stack_suggestions_are_each_valid() -> None:
         ({"sourcePrefix": "/ecsproc/"}, "sourcePrefix", "no leading '/'"),
         ({"logRetentionDays": 10}, "logRetentionDays", "CloudWatch Logs retention"),
         ({"containerInsights": "on"}, "containerInsights", "true or false"),
+        ({"sourceSuffixes": ".jpg"}, "sourceSuffixes", "list of key suffixes"),
+        ({"sourceSuffixes": [""]}, "sourceSuffixes", "no empty suffix"),
+        ({"sourceSuffixes": ["*.jpg"]}, "sourceSuffixes", "no '*'"),
+        ({"sourceSuffixes": [".jpg", ".jpg"]}, "sourceSuffixes", "'.jpg' and '.jpg' overlap"),
+        ({"sourceSuffixes": [".jpeg", "peg"]}, "sourceSuffixes", "'.jpeg' and 'peg' overlap"),
     ],
 )
 def test_bad_value_is_one_sentence_naming_the_key_and_what_is_allowed(
@@ -224,7 +232,8 @@ def test_config_error_is_a_run_error_so_pulumi_prints_no_stack_trace() -> None:
         {"destPrefix": "training/v1"},
         {"destPrefix": ""},
         {"sourcePrefix": ""},
-        {"sourceSuffix": ""},
+        {"sourceSuffixes": []},
+        {"sourceSuffixes": [".tif", ".TIF", ".tiff", ".TIFF"]},
         {"maxReceiveCount": 1000},
         {"logRetentionDays": 0},
         {"subnetIds": ["subnet-0123456789abcdef0"], "securityGroupIds": ["sg-0123abcd"]},
@@ -278,44 +287,52 @@ def test_same_bucket_where_outputs_would_be_processed_again_is_rejected(
 
 
 @pytest.mark.parametrize(
-    ("source_prefix", "source_suffix", "dest_prefix", "loops"),
+    ("source_prefix", "source_suffixes", "dest_prefix", "loops"),
     [
-        ("ecsproc/", ".jpg", "processed", False),
-        ("ecsproc/", "", "processed", False),
-        ("in/", ".jpg", "logs", False),
-        ("", ".jpg", "processed", True),
-        ("", "", "processed", True),
-        ("ecsproc/", ".jpg", "ecsproc", True),
-        ("ecsproc/", ".jpg", "ecsproc/out", True),
-        ("processed/", ".jpg", "processed", True),
-        ("a", "", "a", True),
-        ("ecs", ".jpg", "ecsproc", True),
+        ("ecsproc/", (".jpg",), "processed", False),
+        ("ecsproc/", (), "processed", False),
+        ("in/", (".jpg",), "logs", False),
+        ("", (".jpg",), "processed", True),
+        ("", (), "processed", True),
+        ("ecsproc/", (".jpg",), "ecsproc", True),
+        ("ecsproc/", (".jpg",), "ecsproc/out", True),
+        ("processed/", (".jpg",), "processed", True),
+        ("a", (), "a", True),
+        ("ecs", (".jpg",), "ecsproc", True),
+        # the log of a .jpg upload ends in .success: caught only by a suffix that matches it
+        ("", (".jpg", ".JPG"), "logs-elsewhere", True),
+        ("", (".jpg", "success"), "processed", True),
     ],
 )
 def test_retrigger_examples(
-    source_prefix: str, source_suffix: str, dest_prefix: str, loops: bool
+    source_prefix: str, source_suffixes: tuple[str, ...], dest_prefix: str, loops: bool
 ) -> None:
-    assert outputs_can_retrigger(source_prefix, source_suffix, dest_prefix) is loops
+    assert outputs_can_retrigger(source_prefix, source_suffixes, dest_prefix) is loops
 
 
 _PARTS = st.text(alphabet="a/.s", max_size=3)
 
 
-# No deadline: each example enumerates ~1000 keys, and the cores are shared with other suites.
+# No deadline: each example enumerates ~1000 keys per suffix, and the cores are shared.
 @settings(deadline=None)
-@given(source_prefix=_PARTS, source_suffix=_PARTS, dest_prefix=_PARTS)
+@given(
+    source_prefix=_PARTS,
+    source_suffixes=st.lists(_PARTS.filter(bool), max_size=2, unique=True),
+    dest_prefix=_PARTS,
+)
 def test_retrigger_check_agrees_with_trying_every_short_upload_key(
-    source_prefix: str, source_suffix: str, dest_prefix: str
+    source_prefix: str, source_suffixes: list[str], dest_prefix: str
 ) -> None:
-    # GIVEN every upload key the filter admits, up to a length past the prefix and suffix
+    # GIVEN every upload key the filter admits, up to a length past the prefix and suffixes
     alphabet = "a/.sucefld"
-    middles = ("".join(chars) for n in range(4) for chars in itertools.product(alphabet, repeat=n))
-    keys = {f"{source_prefix}{middle}{source_suffix}" for middle in middles}
+    middles = ["".join(chars) for n in range(4) for chars in itertools.product(alphabet, repeat=n)]
+    ends = source_suffixes or [""]
+    keys = {f"{source_prefix}{middle}{end}" for middle in middles for end in ends}
     # WHEN some output of some such key matches the filter again
     loops = any(
-        output.startswith(source_prefix) and output.endswith(source_suffix)
+        output.startswith(source_prefix) and any(output.endswith(end) for end in ends)
         for key in keys
         for output in written_keys(dest_prefix, key)
     )
     # THEN the closed-form check says so too
-    assert outputs_can_retrigger(source_prefix, source_suffix, dest_prefix) is loops
+    assert outputs_can_retrigger(source_prefix, source_suffixes, dest_prefix) is loops

@@ -13,6 +13,12 @@ from tests.unit.infra.conftest import byo_mocks
 from tests.unit.infra.mocks import AwsMocks
 from tests.unit.infra.program import StackRun, run_program, stack_config
 
+DEFAULT_SUFFIXES = (
+    *(".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"),
+    *(".JPG", ".JPEG", ".PNG", ".WEBP", ".GIF", ".BMP"),
+)
+"""Every suffix the worker decodes, in lower and upper case: the contract's default."""
+
 
 def test_outputs_tell_an_operator_where_everything_is(default_run: StackRun) -> None:
     outputs = default_run.outputs
@@ -56,13 +62,12 @@ def test_upload_command_is_ready_to_paste(default_run: StackRun) -> None:
         "--recursive",
         "--exclude",
         "*",
-        "--include",
-        "*.jpg",
+        *(arg for suffix in DEFAULT_SUFFIXES for arg in ("--include", f"*{suffix}")),
     ]
 
 
 def test_upload_command_without_a_suffix_uploads_everything() -> None:
-    run = run_program(stack_config({"sourcePrefix": "", "sourceSuffix": ""}))
+    run = run_program(stack_config({"sourcePrefix": "", "sourceSuffixes": []}))
 
     bucket = run.outputs["sourceBucket"]
     assert shlex.split(run.outputs["uploadCommand"])[3:] == [
@@ -142,10 +147,11 @@ def test_missing_existing_bucket_fails_the_program() -> None:
 
 def test_upload_command_can_target_an_emulator() -> None:
     command = pipeline_spec.upload_command(
-        "b", "in/", ".png", source_dir="my images", endpoint_url="http://127.0.0.1:5000"
+        "b", "in/", (".png", ".PNG"), source_dir="my images", endpoint_url="http://127.0.0.1:5000"
     )
 
     assert shlex.split(command) == [
         *("aws", "s3", "cp", "my images", "s3://b/in/", "--recursive"),
-        *("--exclude", "*", "--include", "*.png", "--endpoint-url", "http://127.0.0.1:5000"),
+        *("--exclude", "*", "--include", "*.png", "--include", "*.PNG"),
+        *("--endpoint-url", "http://127.0.0.1:5000"),
     ]

@@ -88,22 +88,38 @@ def test_only_the_source_bucket_in_this_account_may_send_to_the_queue(
 
 def test_notification_sends_new_objects_matching_the_filter(default_run: StackRun) -> None:
     notification = default_run.one(t.NOTIFICATION)
-    [queue] = notification.inputs["queues"]
+    queues = notification.inputs["queues"]
 
     assert notification.inputs["bucket"] == default_run.outputs["sourceBucket"]
-    assert queue["queueArn"] == queue_arn(default_run.outputs["queueUrl"].rsplit("/", 1)[1])
-    assert queue["events"] == list(pipeline_spec.NOTIFICATION_EVENTS)
-    assert (queue["filterPrefix"], queue["filterSuffix"]) == ("ecsproc/", ".jpg")
+    for queue in queues:
+        assert queue["queueArn"] == queue_arn(default_run.outputs["queueUrl"].rsplit("/", 1)[1])
+        assert queue["events"] == list(pipeline_spec.NOTIFICATION_EVENTS)
+        assert queue["filterPrefix"] == "ecsproc/"
+    # one configuration per suffix the worker decodes, in both cases: S3 compares suffixes
+    # case-sensitively, so a camera's IMG_0001.JPG needs its own
+    assert [queue["filterSuffix"] for queue in queues] == [
+        *(".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"),
+        *(".JPG", ".JPEG", ".PNG", ".WEBP", ".GIF", ".BMP"),
+    ]
 
 
 @pytest.mark.parametrize(
-    ("prefix", "suffix", "expected"),
-    [("", ".png", {"filterSuffix": ".png"}), ("raw/", "", {"filterPrefix": "raw/"})],
+    ("prefix", "suffixes", "expected"),
+    [
+        ("", [".png"], [{"filterSuffix": ".png"}]),
+        ("raw/", [], [{"filterPrefix": "raw/"}]),
+        ("", [], [{}]),
+        (
+            "raw/",
+            [".tif", ".TIF"],
+            [{"filterPrefix": "raw/", "filterSuffix": s} for s in (".tif", ".TIF")],
+        ),
+    ],
 )
-def test_empty_filter_parts_are_left_out(
-    prefix: str, suffix: str, expected: dict[str, str]
+def test_one_configuration_per_suffix_and_empty_filter_parts_left_out(
+    prefix: str, suffixes: list[str], expected: list[dict[str, str]]
 ) -> None:
-    run = run_program(stack_config({"sourcePrefix": prefix, "sourceSuffix": suffix}))
+    run = run_program(stack_config({"sourcePrefix": prefix, "sourceSuffixes": suffixes}))
 
-    [queue] = run.one(t.NOTIFICATION).inputs["queues"]
-    assert {k: v for k, v in queue.items() if k.startswith("filter")} == expected
+    queues = run.one(t.NOTIFICATION).inputs["queues"]
+    assert [{k: v for k, v in q.items() if k.startswith("filter")} for q in queues] == expected

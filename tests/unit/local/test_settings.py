@@ -5,17 +5,15 @@ from __future__ import annotations
 import pytest
 
 from contract.config import InvalidConfig
+from contract.formats import DEFAULT_SOURCE_SUFFIXES
 from contract.values import Capacity, ResizeMode
 from local.settings import LocalSettings
 
 
 def test_an_unchanged_local_stack_has_the_stacks_defaults() -> None:
     config = LocalSettings().config
-    assert (config.source_prefix, config.source_suffix, config.dest_prefix) == (
-        "ecsproc/",
-        ".jpg",
-        "processed",
-    )
+    assert (config.source_prefix, config.dest_prefix) == ("ecsproc/", "processed")
+    assert config.source_suffixes == tuple(DEFAULT_SOURCE_SUFFIXES)
     assert (config.max_tasks, config.max_tasks_per_run, config.messages_per_task) == (10, 10, 1)
     assert (config.target_size, config.resize_mode) == ("224x224", ResizeMode.STRETCH)
     assert (config.task_cpu, config.task_memory, config.capacity) == (1024, 2048, Capacity.FARGATE)
