@@ -14,7 +14,7 @@ from scaler.handler import ScalerResult
 from scaler.metrics import run_document
 from tests.support import emf
 from tests.unit.infra import types as t
-from tests.unit.infra.conftest import BYO_QUEUE, byo_mocks
+from tests.unit.infra.conftest import BYO_QUEUE
 from tests.unit.infra.mocks import REGION, AwsMocks
 from tests.unit.infra.program import ROOT, StackRun, run_program, stack_config
 from worker.files import FileResult, FileStatus
@@ -235,12 +235,8 @@ def test_a_bad_alarm_email_stops_the_program_with_one_line_naming_it(address: st
     assert mocks.resources == []
 
 
-def test_with_the_users_queue_there_is_no_dlq_to_watch() -> None:
-    run = run_program(
-        stack_config({"sourceBucket": "my-raw-images", "destBucket": "my-training-data",
-                      "queueName": BYO_QUEUE}),
-        mocks=byo_mocks(),
-    )  # fmt: skip
+def test_with_the_users_queue_there_is_no_dlq_to_watch(byo_run: StackRun) -> None:
+    run = byo_run
     found = alarms(run)
 
     assert f"{PREFIX}-dlq-not-empty" not in found
@@ -306,3 +302,11 @@ def test_the_readme_tells_what_each_alarm_means(default_run: StackRun) -> None:
     for name in alarms(default_run):
         role = name.removeprefix(f"{PREFIX}-")
         assert f"| `{role}` |" in operate, f"README's alarm table lacks {role}"
+
+
+@pytest.mark.parametrize("package", ["worker", "scaler"])
+def test_no_part_calls_the_metrics_api(package: str) -> None:
+    # EMF lines only: a PutMetricData call would need an IAM permission the roles do not have.
+    for path in (ROOT / package).rglob("*.py"):
+        text = path.read_text()
+        assert "put_metric_data" not in text and '"cloudwatch"' not in text, path
