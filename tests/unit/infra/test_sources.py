@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,11 @@ def context(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_unchanged_content_keeps_its_tag(context: Path) -> None:
-    assert image_tag(context, CpuArchitecture.X86_64) == image_tag(context, CpuArchitecture.X86_64)
+def test_the_same_content_anywhere_has_the_same_tag(context: Path, tmp_path: Path) -> None:
+    # GIVEN a byte-for-byte copy of the project, permissions included, somewhere else
+    copy = shutil.copytree(context, tmp_path.parent / f"{tmp_path.name}-copy")
+    # THEN it is tagged alike: the tag depends on content, not on where the checkout is
+    assert image_tag(copy, CpuArchitecture.X86_64) == image_tag(context, CpuArchitecture.X86_64)
 
 
 def test_bytecode_caches_do_not_change_the_tag(context: Path) -> None:
