@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from types import FrameType
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -21,10 +22,11 @@ from botocore.exceptions import BotoCoreError
 
 from worker import logs, warnings_log
 from worker.config import ConfigError, WorkerConfig, load_config
-from worker.cpu import task_vcpus
+from worker.cpu import task_memory_bytes, task_vcpus
 from worker.enabled import EnabledSwitch, SwitchError
 from worker.files import FileProcessor
-from worker.loop import Worker, file_threads
+from worker.flow import ByteBudget, FilesInFlight, files_most, source_budget
+from worker.loop import Worker
 from worker.metrics import FileMetrics
 from worker.sqs import Queue, QueueUnavailable
 
@@ -59,7 +61,9 @@ def client_config(*, adaptive: bool, connections: int) -> Config:
 def build_worker(config: WorkerConfig, environ: Mapping[str, str]) -> Worker:
     """Clients, queue check, off switch and vCPUs: everything `run` needs, or a StartupError."""
     concurrency = config.concurrency or task_vcpus(environ)
-    connections = file_threads(concurrency) + 2
+    # One S3 connection per file in flight: botocore's default pool of 10 would make the files
+    # beyond it wait for a connection (it logs "Connection pool is full" and queues them).
+    connections = files_most(concurrency) + 2
     try:
         session = boto3.session.Session()
         sqs = session.client("sqs", config=client_config(adaptive=False, connections=4))
@@ -79,8 +83,35 @@ def build_worker(config: WorkerConfig, environ: Mapping[str, str]) -> Worker:
             switch.read()
         except SwitchError as error:
             raise StartupError(str(error), EXIT_UNAVAILABLE) from None
+    return assemble(
+        queue,
+        s3,
+        config,
+        concurrency=concurrency,
+        memory_bytes=task_memory_bytes(environ),
+        visibility_timeout=visibility_timeout,
+        switch=switch,
+    )
+
+
+def assemble(
+    queue: Queue,
+    s3: Any,
+    config: WorkerConfig,
+    *,
+    concurrency: int,
+    memory_bytes: int,
+    visibility_timeout: int,
+    switch: EnabledSwitch | None = None,
+) -> Worker:
+    """The worker's parts: `concurrency` image slots, and files in flight within the memory."""
+    budget = source_budget(memory_bytes)
     processor = FileProcessor(
-        s3, config, threading.Semaphore(concurrency), observer=FileMetrics(config.ssm_path).record
+        s3,
+        config,
+        threading.Semaphore(concurrency),
+        observer=FileMetrics(config.ssm_path).record,
+        source_budget=ByteBudget(budget),
     )
     return Worker(
         queue,
@@ -89,6 +120,7 @@ def build_worker(config: WorkerConfig, environ: Mapping[str, str]) -> Worker:
         visibility_timeout=visibility_timeout,
         idle_seconds=config.idle_seconds,
         switch=switch,
+        files_in_flight=FilesInFlight(concurrency, budget),
     )
 
 

@@ -1,7 +1,8 @@
-"""How many vCPUs this task may use: the cgroup CPU quota, not the host's CPU count.
+"""How many vCPUs and how much memory this task may use: its cgroup limits, not the host's.
 
 On Fargate `os.cpu_count()` reports the host's CPUs (often far more than the task's), so sizing a
-pool from it oversubscribes the task and slows every file down.
+pool from it oversubscribes the task and slows every file down; the host's memory likewise says
+nothing about the task's.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _ratio(quota: str, period: str) -> float | None:
     return cpus if cpus > 0 else None
 
 
-def ecs_task_cpu_limit(environ: Mapping[str, str], fetch: Fetch = _http_get) -> float | None:
-    """The task's CPU limit in vCPUs from the ECS task metadata endpoint, if there is one."""
+def _ecs_task_limit(environ: Mapping[str, str], fetch: Fetch, name: str) -> float | None:
+    """One of the task's `Limits` from the ECS task metadata endpoint, if there is one."""
     uri = environ.get(ECS_METADATA_ENV)
     if not uri:
         return None
@@ -63,8 +64,13 @@ def ecs_task_cpu_limit(environ: Mapping[str, str], fetch: Fetch = _http_get) -> 
         logger.warning("task metadata unavailable: %s", error)
         return None
     limits = document.get("Limits") if isinstance(document, dict) else None
-    cpu = limits.get("CPU") if isinstance(limits, dict) else None
-    return float(cpu) if isinstance(cpu, int | float) and cpu > 0 else None
+    value = limits.get(name) if isinstance(limits, dict) else None
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def ecs_task_cpu_limit(environ: Mapping[str, str], fetch: Fetch = _http_get) -> float | None:
+    """The task's CPU limit in vCPUs from the ECS task metadata endpoint, if there is one."""
+    return _ecs_task_limit(environ, fetch, "CPU")
 
 
 def available_cpus() -> int:
@@ -88,3 +94,35 @@ def task_vcpus(
         limit = ecs_task_cpu_limit(environ, fetch)
     cpus = available_cpus()
     return cpus if limit is None else max(1, min(cpus, math.ceil(limit - 1e-9)))
+
+
+CGROUP_V1_UNLIMITED_BYTES = 1 << 62
+"""cgroup v1 reports "no limit" as a huge number (2^63 rounded down to a page), not a word."""
+MIB = 1024 * 1024
+
+
+def cgroup_memory_limit(root: Path = CGROUP_ROOT) -> int | None:
+    """Bytes allowed by cgroup v2 `memory.max` or v1 `memory.limit_in_bytes`; None: unlimited."""
+    for path in (root / "memory.max", root / "memory" / "memory.limit_in_bytes"):
+        if path.is_file():
+            text = path.read_text().strip()
+            if not text.isdigit():  # "max"
+                return None
+            limit = int(text)
+            return limit if 0 < limit < CGROUP_V1_UNLIMITED_BYTES else None
+    return None
+
+
+def physical_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def task_memory_bytes(
+    environ: Mapping[str, str], root: Path = CGROUP_ROOT, fetch: Fetch = _http_get
+) -> int:
+    """The task's memory: the cgroup limit, else the ECS task limit (MiB), else the machine's."""
+    limit = cgroup_memory_limit(root)
+    if limit is None:
+        mib = _ecs_task_limit(environ, fetch, "Memory")
+        limit = None if mib is None else int(mib * MIB)
+    return min(physical_memory(), limit) if limit is not None else physical_memory()

@@ -2,16 +2,19 @@
 
 Exactly one request of each per file. Every error ends in one of three outcomes: recorded as a
 success, recorded as a permanent failure (the `.failed` log), or left for a retry (nothing
-recorded, so the message must not be deleted).
+recorded, so the message must not be deleted). Each result also says what the file cost (CPU
+slot time, S3 time, source bytes), which sizes the number of files the worker keeps in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +25,7 @@ from contract.layout import Outcome, log_key, output_key
 from worker.config import WorkerConfig
 from worker.encoding import ImageFormat, image_format_for
 from worker.events import FileRecord
+from worker.flow import ByteBudget, FileWork
 from worker.imaging import Processed, ResizeSpec, process_image
 from worker.rejection import FileRejected, Rejection
 
@@ -65,6 +69,8 @@ class FileResult:
     """The outputs' size, for SUCCESS."""
     warnings: tuple[str, ...] = ()
     """What the decoder warned about (it recovered, or gave up: see `detail`)."""
+    work: FileWork | None = None
+    """What the file cost; None when it stopped on a transient error."""
 
     @property
     def recorded(self) -> bool:
@@ -75,8 +81,45 @@ class _Retry(Exception):
     """Internal: the file must be retried later; the message is the reason."""
 
 
+class _Meter:
+    """Internal: where one file's time went. What is neither waiting for room nor image work
+    is S3 (and the little Python around it): the wait that more files in flight hide."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.cpu_seconds = 0.0
+        self.queued_seconds = 0.0
+        """Waiting for a CPU slot or for memory: caused by files in flight, not hidden by them."""
+        self.source_bytes = 0
+        self.held_bytes = 0
+        """Taken from the source budget: given back when the file is done."""
+
+    @contextlib.contextmanager
+    def slot(self, slots: threading.Semaphore) -> Iterator[None]:
+        asked = time.monotonic()
+        with slots:
+            got = time.monotonic()
+            self.queued_seconds += got - asked
+            try:
+                yield
+            finally:
+                self.cpu_seconds += time.monotonic() - got
+
+    def room(self, budget: ByteBudget, size: int) -> None:
+        asked = time.monotonic()
+        budget.acquire(size)
+        self.queued_seconds += time.monotonic() - asked
+        self.held_bytes = size
+
+    def work(self) -> FileWork:
+        elapsed = time.monotonic() - self.started
+        io_seconds = max(0.0, elapsed - self.queued_seconds - self.cpu_seconds)
+        return FileWork(self.cpu_seconds, io_seconds, self.source_bytes)
+
+
 class FileProcessor:
-    """Processes files with an injected S3 client; `cpu_slots` bounds concurrent image work."""
+    """Processes files with an injected S3 client; `cpu_slots` bounds concurrent image work and
+    `source_budget` the source bytes held in memory at once (unbounded when None)."""
 
     def __init__(
         self,
@@ -86,6 +129,7 @@ class FileProcessor:
         process: ProcessImage = process_image,
         max_source_bytes: int = MAX_SOURCE_BYTES,
         observer: FileObserver | None = None,
+        source_budget: ByteBudget | None = None,
     ) -> None:
         self._s3 = s3
         self._config = config
@@ -93,6 +137,7 @@ class FileProcessor:
         self._process = process
         self._max_source_bytes = max_source_bytes
         self._observer = observer
+        self._source_budget = source_budget
 
     def handle(self, record: FileRecord, message_id: str) -> FileResult:
         started = time.monotonic()
@@ -127,15 +172,20 @@ class FileProcessor:
                 "jpeg_quality": self._config.resize.quality,
             },
         }
+        meter = _Meter()
         try:
-            data = self._get(record, log)
-            result = self._process_and_store(record, data, log)
+            data = self._get(record, log, meter)
+            result = self._process_and_store(record, data, log, meter)
             self._put_log(record, result, log)
         except _Retry as retry:
             return FileResult(FileStatus.RETRY, str(retry))
-        return result
+        finally:
+            # The source's bytes are dropped with this frame, once its objects are stored.
+            if self._source_budget is not None and meter.held_bytes:
+                self._source_budget.release(meter.held_bytes)
+        return dataclasses.replace(result, work=meter.work())
 
-    def _get(self, record: FileRecord, log: dict[str, Any]) -> bytes | FileRejected:
+    def _get(self, record: FileRecord, log: dict[str, Any], meter: _Meter) -> bytes | FileRejected:
         """The object's bytes, or why it can never be read (a permanent failure to record)."""
         try:
             response = self._s3.get_object(Bucket=record.bucket, Key=record.key)
@@ -146,6 +196,10 @@ class FileProcessor:
                 return FileRejected(
                     Rejection.TOO_LARGE, f"{size} bytes, over the limit of {self._max_source_bytes}"
                 )
+            meter.source_bytes = size
+            if self._source_budget is not None:
+                # Before the body is read, so a burst of large files waits here, not in memory.
+                meter.room(self._source_budget, size)
             data: bytes = response["Body"].read()
         except ClientError as error:
             code = _code(error)
@@ -157,13 +211,13 @@ class FileProcessor:
         return data
 
     def _process_and_store(
-        self, record: FileRecord, data: bytes | FileRejected, log: dict[str, Any]
+        self, record: FileRecord, data: bytes | FileRejected, log: dict[str, Any], meter: _Meter
     ) -> FileResult:
         if isinstance(data, FileRejected):
             return _failed(data, log, bytes_in=0)
         image_format = image_format_for(record.key)
         try:
-            with self._cpu_slots:
+            with meter.slot(self._cpu_slots):
                 processed = self._process(data, image_format, self._config.resize)
         except FileRejected as rejected:
             return _failed(rejected, log, bytes_in=len(data))

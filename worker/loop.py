@@ -3,9 +3,11 @@
 Three kinds of thread, each with one job:
 - intake (one thread): decides whether to take more messages (signal, off switch, idle rule,
   prefetch room) and long-polls the queue;
-- files (a few per vCPU): GET, process, PUT, PUT for one file at a time; the image work is bounded
-  to one file per vCPU by a semaphore, so S3 transfers of some files overlap the image work of
-  others;
+- files (one per file in flight): GET, process, PUT, PUT for one file at a time; the image work
+  is bounded to `concurrency` files by a semaphore, so S3 requests of some files overlap the
+  image work of others. How many are in flight follows the measured cost of the files
+  (worker.flow: Little's law, bounded by memory); the coordinator starts threads up to that
+  number and threads beyond it end after their file;
 - the coordinator (the caller of `run`): owns the book of held messages, and is the only one to
   delete messages, extend their visibility, back them off or hand them back.
 They talk through one event queue, so the book needs no lock.
@@ -32,6 +34,7 @@ from contract.ssm import Param
 from worker.enabled import EnabledSwitch
 from worker.events import FileRecord, NotAnS3Event, parse_body
 from worker.files import FileProcessor, FileResult, FileStatus
+from worker.flow import FilesInFlight
 from worker.logs import fields
 from worker.policy import IdleShutdown, Prefetch, backoff_seconds
 from worker.sqs import EntryFailure, Lease, Message, Queue
@@ -50,14 +53,6 @@ which rewrites identical objects."""
 HEARTBEAT_MARGIN = 0.5
 """Extend a held message's visibility once less than this fraction of the timeout is left."""
 RECEIVE_ERROR_PAUSE_SECONDS = 2.0
-FILE_THREADS_PER_VCPU = 2
-FILE_THREADS_EXTRA = 2
-"""File threads beyond the vCPUs: while one file is being processed, others are downloading or
-uploading, so the CPUs never wait for S3."""
-
-
-def file_threads(concurrency: int) -> int:
-    return FILE_THREADS_PER_VCPU * concurrency + FILE_THREADS_EXTRA
 
 
 class StopReason(StrEnum):
@@ -126,6 +121,7 @@ class Worker:
         clock: Callable[[], float] = time.monotonic,
         backoff: Callable[[int], int] | None = None,
         shutdown_grace_seconds: float = SHUTDOWN_GRACE_SECONDS,
+        files_in_flight: FilesInFlight | None = None,
     ) -> None:
         self._queue = queue_
         self._processor = processor
@@ -140,6 +136,15 @@ class Worker:
         self._idle = IdleShutdown(idle_seconds, clock())
         """Shared with intake under `_room`: only messages that carry work restart its clock."""
         self._prefetch = Prefetch(concurrency, self._lease_seconds)
+        self._files = files_in_flight or FilesInFlight(concurrency)
+        """The coordinator's: it alone observes finished files and sets the target."""
+        self._files_target = self._files.target()
+        """Shared under `_room`: intake sizes its receives from it, file threads end above it."""
+        self._file_threads = 0
+        """Live file threads; shared under `_room`."""
+        self._started_threads = 0
+        self._open_files = 0
+        """Files queued or processing; the coordinator's."""
         self._events: queue.Queue[_Event] = queue.Queue()
         self._jobs: queue.Queue[_Job] = queue.Queue()
         self._room = threading.Condition()
@@ -152,14 +157,18 @@ class Worker:
         self._handing_back = False
         self._stop_intake = threading.Event()
 
+    @property
+    def files_in_flight(self) -> int:
+        """How many files the worker aims to have in flight now."""
+        with self._room:
+            return self._files_target
+
     def request_stop(self) -> None:
         """Called from a signal handler: only sets a flag (no locks, which the interrupted
         thread might hold); the coordinator acts on it within TICK_SECONDS."""
         self._signalled = True
 
     def run(self) -> StopReason:
-        for number in range(file_threads(self._concurrency)):
-            threading.Thread(target=self._file_loop, name=f"file-{number}", daemon=True).start()
         intake = threading.Thread(target=self._intake_loop, name="intake", daemon=True)
         intake.start()
         logger.info(
@@ -167,13 +176,20 @@ class Worker:
             extra=fields(
                 queue_url=self._queue.url,
                 concurrency=self._concurrency,
-                file_threads=file_threads(self._concurrency),
+                files_in_flight_most=self._files.most,
                 visibility_timeout=self._lease_seconds,
                 idle_seconds=self._idle.seconds,
             ),
         )
         reason = self._coordinate()
-        logger.info("stopped", extra=fields(reason=reason.value))
+        logger.info(
+            "stopped",
+            extra=fields(
+                reason=reason.value,
+                files_in_flight=self._files_target,
+                file_threads_started=self._started_threads,
+            ),
+        )
         return reason
 
     # -- coordinator --------------------------------------------------------------------------
@@ -260,15 +276,33 @@ class Worker:
             self._held[message.message_id] = held
             for index, record in enumerate(parsed.records):
                 self._jobs.put(_Job(message.message_id, index, record))
+            self._open_files += len(parsed.records)
+        self._start_file_threads()
+
+    def _start_file_threads(self) -> None:
+        """Enough threads for the files in hand, up to the target."""
+        with self._room:
+            wanted = min(self._files_target, self._open_files)
+            missing = max(0, wanted - self._file_threads)
+            self._file_threads += missing
+        for _ in range(missing):
+            self._started_threads += 1
+            name = f"file-{self._started_threads}"
+            threading.Thread(target=self._file_loop, name=name, daemon=True).start()
 
     def _on_file_done(self, done: _FileDone) -> None:
+        self._open_files -= 1
+        if done.result is not None and done.result.work is not None:
+            self._files.observe(done.result.work)
+            target = self._files.target()
+            with self._room:
+                self._prefetch.observe(done.seconds)
+                self._files_target = target
+            self._start_file_threads()
         held = self._held.get(done.message_id)
         if held is None:  # already handed back after the grace period
             return
         held.results[done.index] = done.result
-        if done.result is not None:
-            with self._room:
-                self._prefetch.observe(done.seconds)
         if held.done:
             self._finish(held)
 
@@ -375,7 +409,7 @@ class Worker:
                 reason = StopReason.DISABLED
                 break
             with self._room:
-                count = self._prefetch.to_receive(self._held_count)
+                count = self._prefetch.to_receive(self._held_count, self._files_target)
                 held = self._held_count
                 if count == 0:
                     self._room.wait(timeout=TICK_SECONDS)
@@ -416,3 +450,7 @@ class Worker:
                 logger.exception("file thread error", extra=fields(key=job.record.key))
                 result = FileResult(FileStatus.RETRY, f"unexpected {type(error).__name__}")
             self._events.put(_FileDone(job.message_id, job.index, result, self._clock() - started))
+            with self._room:
+                if self._file_threads > self._files_target:
+                    self._file_threads -= 1
+                    return

@@ -10,6 +10,7 @@ import random
 
 from contract.limits import (
     SQS_BATCH_MAX_ENTRIES,
+    SQS_MAX_IN_FLIGHT,
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
     SQS_MAX_WAIT_TIME_SECONDS,
 )
@@ -48,8 +49,9 @@ rest, but a crash then costs at most one timeout of delay for what was held)."""
 
 
 class Prefetch:
-    """How many messages the task may hold: enough to keep every worker busy while the next
-    batch is received, never more than it can finish within the visibility timeout."""
+    """How many messages the task may hold: a receive batch beyond the files in flight, so no
+    file waits for a receive; never more than it can finish within the visibility timeout, nor
+    than SQS lets a queue have in flight."""
 
     def __init__(self, concurrency: int, visibility_timeout: float) -> None:
         self.concurrency = concurrency
@@ -60,31 +62,30 @@ class Prefetch:
     """Weight of the newest sample in the moving average of a message's processing time."""
 
     def observe(self, seconds: float) -> None:
-        """Record how long one file took in its thread (waiting for a CPU included: an
-        overestimate, so the bound errs towards holding less)."""
+        """Record how long one file took in its thread, from start to outcome (waiting for a CPU
+        included)."""
         if self._seconds_per_message is None:
             self._seconds_per_message = seconds
         else:
             self._seconds_per_message += self.SMOOTHING * (seconds - self._seconds_per_message)
 
-    def limit(self) -> int:
-        # One receive batch beyond two per worker: workers never wait for a receive, and
-        # receives can always ask for a full batch of ten.
-        most = 2 * self.concurrency + SQS_BATCH_MAX_ENTRIES
+    def limit(self, files_in_flight: int) -> int:
+        most = min(files_in_flight + SQS_BATCH_MAX_ENTRIES, SQS_MAX_IN_FLIGHT)
         if not self._seconds_per_message:
             return most
+        # Little's law again: `files_in_flight` files each taking this long finish at this rate.
         finishable = math.floor(
             VISIBILITY_SAFETY
             * self.visibility_timeout
-            * self.concurrency
+            * files_in_flight
             / self._seconds_per_message
         )
         return max(self.concurrency, min(most, finishable))
 
-    def to_receive(self, held: int) -> int:
+    def to_receive(self, held: int, files_in_flight: int) -> int:
         """How many messages to ask for now (0: wait for some in hand to finish)."""
-        room = self.limit() - held
-        if room >= SQS_BATCH_MAX_ENTRIES or (room > 0 and held <= self.concurrency):
+        room = self.limit(files_in_flight) - held
+        if room >= SQS_BATCH_MAX_ENTRIES or (room > 0 and held <= files_in_flight):
             return min(SQS_BATCH_MAX_ENTRIES, room)
         return 0
 

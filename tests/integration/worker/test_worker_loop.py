@@ -298,3 +298,60 @@ def test_an_error_escaping_a_file_thread_does_not_strand_its_message(
     assert run(worker) is StopReason.IDLE
     assert successes(pipeline) == {"a.jpg"}
     assert pipeline.queue_depth() == (0, 0)
+
+
+def test_slow_s3_gets_many_files_in_flight_and_keeps_every_ordering_guarantee(
+    pipeline: Pipeline,
+) -> None:
+    # GIVEN 60 small files behind an S3 that takes 0.1 s for every request
+    for number in range(60):
+        pipeline.upload(f"{number:02}.jpg", images.jpeg())
+    lock = threading.Lock()
+    in_flight, peak = 0, 0
+    stored: set[str] = set()
+    violations: list[str] = []
+
+    def get_object(**kwargs: Any) -> Any:
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        time.sleep(0.1)
+        return pipeline.s3.get_object(**kwargs)
+
+    def put_object(**kwargs: Any) -> Any:
+        nonlocal in_flight
+        time.sleep(0.1)
+        key = kwargs["Key"]
+        is_log = key.startswith("processed/logs/")
+        if is_log:
+            source = key.removeprefix("processed/logs/").removesuffix(".success")
+            with lock:
+                if f"processed/{source}" not in stored:
+                    violations.append(f"log of {source} before its output")
+        response = pipeline.s3.put_object(**kwargs)
+        with lock:
+            stored.add(key)
+            in_flight -= is_log
+        return response
+
+    deleted = 0
+
+    def delete_message_batch(**kwargs: Any) -> Any:
+        nonlocal deleted
+        deleted += len(kwargs["Entries"])
+        with lock:
+            if deleted > sum(key.startswith("processed/logs/") for key in stored):
+                violations.append("a message deleted before its outcome was stored")
+        return pipeline.sqs.delete_message_batch(**kwargs)
+
+    s3 = Wrapped(pipeline.s3, get_object=get_object, put_object=put_object)
+    sqs = Wrapped(pipeline.sqs, delete_message_batch=delete_message_batch)
+    # WHEN a 2-slot worker drains them
+    assert run(pipeline.worker(s3=s3, sqs=sqs)) is StopReason.IDLE
+    # THEN far more files were in flight (from GET to stored log) than the 6 (2 a slot and 2)
+    # of a fixed pool, while every log still followed its output and every delete its outcome
+    assert peak > 12, peak
+    assert violations == []
+    assert len(successes(pipeline)) == 60
+    assert pipeline.queue_depth() == (0, 0)

@@ -1,4 +1,4 @@
-"""vCPUs from the task's quota (cgroup v2, v1, ECS metadata), not the host's CPU count."""
+"""vCPUs and memory from the task's limits (cgroup v2, v1, ECS metadata), not the host's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from worker.cpu import (
     ECS_METADATA_ENV,
     available_cpus,
     cgroup_cpu_limit,
+    cgroup_memory_limit,
     ecs_task_cpu_limit,
+    physical_memory,
+    task_memory_bytes,
     task_vcpus,
 )
 
@@ -112,3 +115,30 @@ def test_metadata_without_limits_or_unreachable_falls_back_to_affinity(
     assert ecs_task_cpu_limit({ECS_METADATA_ENV: uri + "/nowhere"}) is None
     assert ecs_task_cpu_limit({}) is None
     assert task_vcpus({}, tmp_path) == available_cpus()
+
+
+def test_cgroup_v2_memory_limit(tmp_path: Path) -> None:
+    (tmp_path / "memory.max").write_text("2147483648\n")
+    assert cgroup_memory_limit(tmp_path) == 2 * 1024**3
+    (tmp_path / "memory.max").write_text("max\n")
+    assert cgroup_memory_limit(tmp_path) is None
+
+
+def test_cgroup_v1_memory_limit_and_its_unlimited_value(tmp_path: Path) -> None:
+    (tmp_path / "memory").mkdir()
+    limit = tmp_path / "memory" / "memory.limit_in_bytes"
+    limit.write_text("1073741824\n")
+    assert cgroup_memory_limit(tmp_path) == 1024**3
+    limit.write_text("9223372036854771712\n")
+    assert cgroup_memory_limit(tmp_path) is None
+
+
+def test_task_memory_from_the_cgroup_else_the_task_metadata_else_the_machine(
+    tmp_path: Path, metadata_endpoint: tuple[str, dict[str, object]]
+) -> None:
+    uri, document = metadata_endpoint
+    document.update({"Limits": {"CPU": 1, "Memory": 1024}})
+    assert task_memory_bytes({ECS_METADATA_ENV: uri}, tmp_path) == 1024**3
+    assert task_memory_bytes({}, tmp_path) == physical_memory()
+    (tmp_path / "memory.max").write_text(f"{512 * 1024**2}\n")
+    assert task_memory_bytes({ECS_METADATA_ENV: uri}, tmp_path, no_metadata) == 512 * 1024**2

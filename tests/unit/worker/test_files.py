@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,8 @@ from worker import warnings_log
 from worker.config import WorkerConfig
 from worker.events import FileRecord
 from worker.files import FileProcessor, FileStatus
-from worker.imaging import ResizeSpec
+from worker.flow import ByteBudget
+from worker.imaging import Processed, ResizeSpec, process_image
 
 RECORD = FileRecord("src", "ecsproc/a b.jpg")
 CONFIG = WorkerConfig(
@@ -242,3 +244,83 @@ def test_decoder_warnings_go_into_the_log_and_the_files_log_line(
     assert "Invalid APNG" in warning
     (line,) = [record for record in caplog.records if record.getMessage() == "file"]
     assert line.__dict__["fields"]["warnings"] == [warning]
+
+
+def test_a_file_reports_its_cpu_time_apart_from_s3_and_from_waiting_for_a_slot(
+    s3: tuple[Any, Stubber],
+) -> None:
+    # GIVEN an S3 whose GET takes 0.1 s, image work that takes 0.05 s, and the only CPU slot
+    # held elsewhere for the file's first second
+    client, stubber = s3
+    data = images.jpeg()
+    expect_get(stubber, data)
+    expect_put(stubber, OUTPUT_KEY, "image/jpeg")
+    expect_put(stubber, SUCCESS_LOG, "application/json")
+    real_get = client.get_object
+
+    def slow_get(**kwargs: Any) -> Any:
+        time.sleep(0.1)
+        return real_get(**kwargs)
+
+    def slow_process(*args: Any) -> Processed:
+        time.sleep(0.05)
+        return process_image(*args)
+
+    client.get_object = slow_get
+    slots = threading.Semaphore(1)
+    slots.acquire()
+    threading.Timer(1.0, slots.release).start()
+    result = FileProcessor(client, CONFIG, slots, slow_process).handle(RECORD, "m-1")
+    # THEN the slot wait counts as neither CPU nor S3 time: it is what files in flight cause
+    assert result.work is not None
+    assert 0.05 <= result.work.cpu_seconds < 0.6
+    assert 0.1 <= result.work.io_seconds < 0.6
+    assert result.work.source_bytes == len(data)
+
+
+def test_source_bytes_are_held_in_the_budget_until_the_file_is_done(
+    s3: tuple[Any, Stubber],
+) -> None:
+    client, stubber = s3
+    data = images.jpeg()
+    budget = ByteBudget(capacity=10 * len(data))
+    held_while_processing: list[int] = []
+
+    def watching(*args: Any) -> Processed:
+        held_while_processing.append(budget.used)
+        return process_image(*args)
+
+    # GIVEN one file that succeeds and one whose output cannot be written
+    expect_get(stubber, data)
+    expect_put(stubber, OUTPUT_KEY, "image/jpeg")
+    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_get(stubber, data)
+    stubber.add_client_error("put_object", "SlowDown", http_status_code=503)
+    files = processor(client, process=watching, source_budget=budget)
+    assert files.handle(RECORD, "m-1").status is FileStatus.SUCCESS
+    assert files.handle(RECORD, "m-2").status is FileStatus.RETRY
+    # THEN each held its bytes while processing and gave them back, whatever the outcome
+    assert held_while_processing == [len(data), len(data)]
+    assert budget.used == 0
+
+
+def test_a_file_waits_for_room_in_memory_before_reading_its_body(
+    s3: tuple[Any, Stubber],
+) -> None:
+    # GIVEN a budget that other files fill for another second
+    client, stubber = s3
+    data = images.jpeg()
+    budget = ByteBudget(capacity=len(data) + 10)
+    budget.acquire(20)
+    threading.Timer(1.0, budget.release, args=(20,)).start()
+    expect_get(stubber, data)
+    expect_put(stubber, OUTPUT_KEY, "image/jpeg")
+    expect_put(stubber, SUCCESS_LOG, "application/json")
+    started = time.monotonic()
+    result = processor(client, source_budget=budget).handle(RECORD, "m-1")
+    # THEN it went ahead once there was room, and the wait is not counted as S3 time
+    assert result.status is FileStatus.SUCCESS
+    assert time.monotonic() - started >= 0.9
+    assert result.work is not None
+    assert result.work.io_seconds < 0.5
+    assert budget.used == 0
