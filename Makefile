@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.scaling_compare
 	$(BIN)/python -m bench.worker_resize
 	$(BIN)/python -m bench.worker_scaling
+	$(BIN)/python -m bench.worker_latency
 	$(BIN)/python -m bench.local_throughput
 
 clean:

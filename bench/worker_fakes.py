@@ -28,6 +28,11 @@ class _Body:
         pass
 
 
+class _FreshBody(_Body):
+    def read(self) -> bytes:
+        return bytes(memoryview(self._data))  # a copy: bytes() of a buffer never shares it
+
+
 class FakeAws:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -106,3 +111,22 @@ class _FakeSqs:
                 if entry["VisibilityTimeout"] == 0:
                     self._aws._visible.append(self._aws._in_flight.pop(entry["ReceiptHandle"]))
         return {"Successful": [{"Id": entry["Id"]} for entry in Entries], "Failed": []}
+
+
+class LatentS3:
+    """The fake S3 with a fixed delay before every request, as real S3 takes tens of
+    milliseconds to a first byte or a PUT's answer whatever the size; and each GET's body read
+    returns a fresh copy, as a real response does, so the bytes in flight show in memory."""
+
+    def __init__(self, s3: _FakeS3, seconds: float) -> None:
+        self._s3 = s3
+        self._seconds = seconds
+
+    def get_object(self, **kwargs: Any) -> dict[str, Any]:
+        time.sleep(self._seconds)
+        response = self._s3.get_object(**kwargs)
+        return {**response, "Body": _FreshBody(response["Body"].read())}
+
+    def put_object(self, **kwargs: Any) -> None:
+        time.sleep(self._seconds)
+        self._s3.put_object(**kwargs)
