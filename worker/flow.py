@@ -25,6 +25,11 @@ HEADROOM = 2.0
 left idle while every file in flight waits on S3 is lost for good."""
 SMOOTHING = 0.1
 """Weight of the newest file in the moving averages."""
+START_FILES_PER_SLOT = 1.5
+"""Where the average starts, before any file is done: 3 files a slot with the headroom. The
+first files of a run are the slowest (new connections, a cold cache, a busy moment), so the
+target grows from here as files finish rather than jumping to what the first one suggests, and
+a worker does not take a large share of a small backlog from other tasks at once."""
 MIN_CPU_SECONDS = 0.0005
 """Files that fail before decoding (not an image) use almost no CPU; they must not make the
 ratio of waiting to CPU time infinite."""
@@ -68,25 +73,21 @@ class FilesInFlight:
         self.concurrency = concurrency
         self.most = files_most(concurrency)
         self.source_budget = source_budget
-        self._files_per_slot: float | None = None
-        self._bytes = 0.0
+        self._files_per_slot = START_FILES_PER_SLOT
+        self._bytes: float | None = None
 
     def observe(self, work: FileWork) -> None:
         cpu = max(MIN_CPU_SECONDS, work.cpu_seconds)
-        files_per_slot = (cpu + work.io_seconds) / cpu
-        if self._files_per_slot is None:
-            self._files_per_slot, self._bytes = files_per_slot, float(work.source_bytes)
-            return
-        self._files_per_slot += SMOOTHING * (files_per_slot - self._files_per_slot)
-        self._bytes += SMOOTHING * (work.source_bytes - self._bytes)
+        self._files_per_slot += SMOOTHING * ((cpu + work.io_seconds) / cpu - self._files_per_slot)
+        if self._bytes is None:
+            self._bytes = float(work.source_bytes)
+        else:
+            self._bytes += SMOOTHING * (work.source_bytes - self._bytes)
 
     def target(self) -> int:
         """Files to keep in flight: never fewer than the slots, never past `most` or memory."""
-        if self._files_per_slot is None:
-            # Nothing measured yet: two files a slot (one processing, one in transfer).
-            return min(self.most, 2 * self.concurrency + 2)
         wanted = math.ceil(self.concurrency * self._files_per_slot * HEADROOM)
-        if self.source_budget is not None:
+        if self.source_budget is not None and self._bytes is not None:
             wanted = min(wanted, math.floor(self.source_budget / max(1.0, self._bytes)))
         return max(self.concurrency, min(self.most, wanted))
 

@@ -19,9 +19,28 @@ from worker.flow import (
 MB = 1024 * 1024
 
 
-def test_before_any_file_is_done_two_files_a_slot_and_two_more() -> None:
-    assert FilesInFlight(concurrency=1).target() == 4
-    assert FilesInFlight(concurrency=4).target() == 10
+def settled(files: FilesInFlight, work: FileWork) -> FilesInFlight:
+    """After a long run of files like `work`."""
+    for _ in range(300):
+        files.observe(work)
+    return files
+
+
+def test_before_any_file_is_done_three_files_a_slot() -> None:
+    assert FilesInFlight(concurrency=1).target() == 3
+    assert FilesInFlight(concurrency=4).target() == 12
+
+
+def test_the_target_grows_as_files_finish_not_at_the_first_one() -> None:
+    # GIVEN small files that each want 21 in flight a slot (6 ms of CPU, 120 ms of S3)
+    files = FilesInFlight(concurrency=1)
+    files.observe(FileWork(cpu_seconds=0.006, io_seconds=0.120, source_bytes=100_000))
+    # THEN the first one moves the average a tenth of the way: 1.5 + 0.1 x 19.5 = 3.45, x 2
+    assert files.target() == 7
+    for _ in range(20):
+        files.observe(FileWork(cpu_seconds=0.006, io_seconds=0.120, source_bytes=100_000))
+    # and twenty more most of the way: 21 - 19.5 x 0.9^21 = 18.8, x 2
+    assert files.target() == 38
 
 
 @pytest.mark.parametrize(
@@ -41,15 +60,12 @@ def test_before_any_file_is_done_two_files_a_slot_and_two_more() -> None:
 def test_files_in_flight_follow_littles_law(
     concurrency: int, cpu: float, io: float, expected: int
 ) -> None:
-    files = FilesInFlight(concurrency)
-    files.observe(FileWork(cpu_seconds=cpu, io_seconds=io, source_bytes=100_000))
+    files = settled(FilesInFlight(concurrency), FileWork(cpu, io, source_bytes=100_000))
     assert files.target() == expected
 
 
 def test_one_huge_file_among_small_ones_does_not_starve_the_slots() -> None:
-    files = FilesInFlight(concurrency=1)
-    for _ in range(30):
-        files.observe(FileWork(0.006, 0.120, 100_000))
+    files = settled(FilesInFlight(concurrency=1), FileWork(0.006, 0.120, 100_000))
     assert files.target() == 42
     # WHEN one huge PNG (2 s of CPU) comes among the small JPEGs
     files.observe(FileWork(2.0, 0.120, 100_000))
@@ -63,8 +79,7 @@ def test_one_huge_file_among_small_ones_does_not_starve_the_slots() -> None:
 
 def test_files_that_use_no_cpu_are_capped_by_the_ceiling() -> None:
     # GIVEN files rejected before any decoding (not images): no CPU time at all
-    files = FilesInFlight(concurrency=2)
-    files.observe(FileWork(cpu_seconds=0.0, io_seconds=0.3, source_bytes=10))
+    files = settled(FilesInFlight(concurrency=2), FileWork(0.0, io_seconds=0.3, source_bytes=10))
     # THEN the target is the ceiling, not infinite
     assert files.target() == 2 * FILES_PER_SLOT_MOST
     assert FilesInFlight(concurrency=64).most == FILES_MOST
@@ -75,7 +90,7 @@ def test_memory_bounds_files_in_flight_by_their_size() -> None:
     budget = source_budget(2048 * MB)
     assert budget == 512 * MB
     files = FilesInFlight(concurrency=2, source_budget=budget)
-    files.observe(FileWork(cpu_seconds=0.1, io_seconds=1.0, source_bytes=10 * MB))
+    settled(files, FileWork(cpu_seconds=0.1, io_seconds=1.0, source_bytes=10 * MB))
     # THEN Little's law wants 2 x 1.1/0.1 x 2 = 44, and 512 MB holds 51: 44
     assert files.target() == 44
     # and with 30 MB files it holds 17
