@@ -76,7 +76,8 @@ def queue_name_of(queue_url: pulumi.Input[str | None]) -> pulumi.Output[str]:
 @dataclass(frozen=True)
 class ObservabilityArgs:
     prefix: str
-    """The stack's name prefix (``fargate-pipeline-dev``): the dashboard's and alarms' names."""
+    """The stack's name prefix (``fargate-pipeline-dev``) the dashboard's and alarms' names start
+    with."""
     stack: str
     """The ``Stack`` dimension of the pipeline's own metrics."""
     region: pulumi.Input[str]
@@ -303,7 +304,9 @@ class Observability(pulumi.ComponentResource):
         )
         return aws.cloudwatch.Dashboard(
             f"{self._name}-dashboard",
-            dashboard_name=self._args.prefix,
+            # Dashboards are global to an account, unlike everything else the stack names: the
+            # region keeps a same-named stack in another region from overwriting this one.
+            dashboard_name=pulumi.Output.concat(self._args.prefix, "-", self._args.region),
             dashboard_body=body,
             opts=pulumi.ResourceOptions(parent=self),
         )

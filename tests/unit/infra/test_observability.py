@@ -83,10 +83,11 @@ def test_the_dashboard_is_named_for_the_stack_and_its_url_is_an_output(
 ) -> None:
     resource = default_run.one(t.DASHBOARD)
 
-    assert resource.inputs["dashboardName"] == PREFIX
+    # Dashboards are global to an account: the region keeps two regions' stacks apart.
+    assert resource.inputs["dashboardName"] == f"{PREFIX}-{REGION}"
     assert default_run.outputs["dashboardUrl"] == (
         f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}"
-        f"#dashboards/dashboard/{PREFIX}"
+        f"#dashboards/dashboard/{PREFIX}-{REGION}"
     )
 
 
