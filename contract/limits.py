@@ -25,5 +25,14 @@ SQS_MAX_RECEIVE_COUNT: Final = 1000
 SQS_MAX_IN_FLIGHT: Final = 120_000
 """In-flight messages of a standard queue: past this, ReceiveMessage returns OverLimit."""
 
+# Service Quotas codes of the account quotas a new account meets first (aws service-quotas
+# get-service-quota --service-code <service> --quota-code <code>).
+FARGATE_ON_DEMAND_VCPU_QUOTA: Final = "L-3032A538"
+"""fargate: "Fargate On-Demand vCPU resource count", every running Fargate task's vCPUs."""
+FARGATE_SPOT_VCPU_QUOTA: Final = "L-36FBB829"
+"""fargate: "Fargate Spot vCPU resource count"."""
+LAMBDA_CONCURRENCY_QUOTA: Final = "L-B99A9384"
+"""lambda: "Concurrent executions"; AWS keeps 10 of them unreserved, so reserving one needs 11+."""
+
 S3_LIST_PAGE_SIZE: Final = 1000
 """ListObjectsV2 returns at most 1,000 keys a page (MaxKeys)."""

@@ -52,6 +52,10 @@ class ScalerResult(TypedDict):
     started: int
     """Tasks ECS accepted (RunTask ``tasks``); never counts its ``failures``."""
     failures: list[str]
+    """Why tasks did not start, one entry per failed task or failed call, each naming the reason
+    (and, for an account quota, which quota to raise)."""
+    not_started: int
+    """Tasks requested that did not start: ``requested - started``."""
     run_task_calls: int
 
 
@@ -68,6 +72,7 @@ def run_result(inputs: ScalingInputs, decision: Decision, launch: LaunchResult) 
             "limited_by": decision.limit.value,
             "started": launch.started,
             "failures": launch.failures,
+            "not_started": launch.not_started,
             "run_task_calls": launch.calls,
         },
     )

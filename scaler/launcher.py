@@ -5,12 +5,15 @@ rejected parameter): every call is independent, and the run reports what it did.
 RunTask lists in ``failures`` are reported with their reasons and not counted as started.
 
 After a call that started nothing because Fargate had no capacity for any of its tasks
-(``RESOURCE:*`` reasons), the run stops issuing calls. Capacity is per Availability Zone and each
-call spreads its tasks over the subnets' zones, so a call that got *some* tasks shows capacity
-exists and the run goes on; a call that got none shows that every zone is out right now, and
-further calls in the same second would only add failures and API load. The tasks not asked for
-are reported as a failure, and the next scheduled run (a minute or two later) tries again from
-a fresh count. A demanding user gets every task Fargate can place, and a clear record of the rest.
+(``RESOURCE:*`` reasons), or because the account's Fargate quota was reached, the run stops
+issuing calls. Capacity is per Availability Zone and each call spreads its tasks over the
+subnets' zones, so a call that got *some* tasks shows capacity exists and the run goes on; a
+call that got none shows that every zone is out right now (or the quota is used up), and further
+calls in the same second would only add failures and API load. The tasks not asked for are
+reported as a failure, and the next scheduled run (a minute or two later) tries again from a
+fresh count. A quota failure says which quota to raise: a new account's Fargate vCPU quota can
+be a handful of vCPUs, far below ``maxTasks`` tasks. A demanding user gets every task Fargate
+can place, and a clear record of the rest.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from contract.limits import RUN_TASK_MAX_COUNT
+from contract.limits import (
+    FARGATE_ON_DEMAND_VCPU_QUOTA,
+    FARGATE_SPOT_VCPU_QUOTA,
+    RUN_TASK_MAX_COUNT,
+)
 from contract.values import Capacity
 from scaler.clients import BotoClient
 
@@ -32,6 +39,13 @@ STARTED_BY_MAX_LENGTH = 128
 slash (/), and underscores (_) are allowed." (ECS API reference, RunTask)."""
 CAPACITY_FAILURE_PREFIX = "RESOURCE:"
 """RunTask failure reasons for missing capacity: RESOURCE:FARGATE, RESOURCE:CPU, ..."""
+QUOTA_FAILURE = re.compile(r"limit on the number of", re.IGNORECASE)
+"""How ECS words an account quota it refused a task for: "You've reached the limit on the number
+of vCPUs you can run concurrently" (or "... tasks ..."), as a failure reason or an error message."""
+QUOTA_HINT = (
+    "raise the account's Fargate vCPU quota (Service Quotas, service fargate: "
+    f"{FARGATE_ON_DEMAND_VCPU_QUOTA} on-demand, {FARGATE_SPOT_VCPU_QUOTA} Spot) or lower maxTasks"
+)
 
 _NOT_STARTED_BY_CHARACTER = re.compile(r"[^A-Za-z0-9/_-]")
 _STARTED_BY_SUFFIX = "/scaler"
@@ -80,10 +94,17 @@ class LaunchSpec:
 
 @dataclass
 class LaunchResult:
+    asked: int = 0
+    """Tasks the run set out to start."""
     started: int = 0
     failures: list[str] = field(default_factory=list)
     calls: int = 0
     """RunTask calls made (botocore's retries of one call count once)."""
+
+    @property
+    def not_started(self) -> int:
+        """Tasks asked for that did not start, for whatever reason (each is in ``failures``)."""
+        return self.asked - self.started
 
 
 def _new_client_token() -> str:
@@ -108,7 +129,7 @@ def start_tasks(
     new_client_token: Callable[[], str] = _new_client_token,
 ) -> LaunchResult:
     """Ask ECS for ``count`` tasks; return how many it started and why any did not."""
-    result = LaunchResult()
+    result = LaunchResult(asked=count)
     asked = 0
     for size in batches(count):
         result.calls += 1
@@ -116,24 +137,42 @@ def start_tasks(
         try:
             response = ecs.run_task(**spec.run_task_arguments(size, new_client_token()))
         except (ClientError, BotoCoreError) as error:
-            result.failures.append(f"RunTask for {size} tasks failed: {_describe(error)}")
+            description = _describe(error)
+            result.failures.append(f"RunTask for {size} tasks failed: {_with_hint(description)}")
+            if QUOTA_FAILURE.search(description):
+                _report_not_asked(result, count - asked, "the account's Fargate quota")
+                break
             continue
         started = len(response.get("tasks", []))
         result.started += started
         reasons = [failure.get("reason", "unknown") for failure in response.get("failures", [])]
         result.failures.extend(_describe_failure(f) for f in response.get("failures", []))
-        if started == 0 and reasons and all(_is_capacity(reason) for reason in reasons):
-            if count > asked:
-                result.failures.append(
-                    f"{count - asked} tasks not asked for: Fargate had no capacity for any task "
-                    f"of the last call ({', '.join(sorted(set(reasons)))}); the next run retries"
+        if started == 0 and reasons:
+            if all(_is_capacity(reason) for reason in reasons):
+                _report_not_asked(
+                    result,
+                    count - asked,
+                    f"Fargate had no capacity for any task of the last call "
+                    f"({', '.join(sorted(set(reasons)))})",
                 )
-            break
+                break
+            if all(QUOTA_FAILURE.search(reason) for reason in reasons):
+                _report_not_asked(result, count - asked, "the account's Fargate quota")
+                break
     return result
+
+
+def _report_not_asked(result: LaunchResult, count: int, why: str) -> None:
+    if count > 0:
+        result.failures.append(f"{count} tasks not asked for: {why}; the next run retries")
 
 
 def _is_capacity(reason: str) -> bool:
     return reason.startswith(CAPACITY_FAILURE_PREFIX)
+
+
+def _with_hint(description: str) -> str:
+    return f"{description} ({QUOTA_HINT})" if QUOTA_FAILURE.search(description) else description
 
 
 def _describe_failure(failure: dict[str, Any]) -> str:
@@ -142,7 +181,7 @@ def _describe_failure(failure: dict[str, Any]) -> str:
         parts.append(failure["detail"])
     if failure.get("arn"):
         parts.append(f"({failure['arn']})")
-    return "RunTask failure: " + " ".join(parts)
+    return "RunTask failure: " + _with_hint(" ".join(parts))
 
 
 def _describe(error: ClientError | BotoCoreError) -> str:

@@ -184,6 +184,7 @@ def test_1000_visible_max_300_with_120_running_starts_180_in_calls_of_10(
         "limited_by": "max_tasks",
         "started": 180,
         "failures": [],
+        "not_started": 0,
         "run_task_calls": 18,
     }
     # AND it is logged as one JSON line holding the same record
@@ -239,8 +240,13 @@ def test_capacity_failures_are_returned_and_logged_as_a_warning(
         result = run_scaler(aws.clients, SSM_PATH)
     assert result["started"] == 1
     assert result["failures"] == ["RunTask failure: RESOURCE:FARGATE"] * 2
+    assert result["not_started"] == 2
     json.dumps(result)  # JSON-serialisable as the contract says
-    assert [r.levelno for r in caplog.records if r.name == "scaler.handler"] == [logging.WARNING]
+    [line] = [r for r in caplog.records if r.name == "scaler.handler"]
+    # one WARNING line naming the reason and counting what did not start
+    assert line.levelno == logging.WARNING
+    logged = json.loads(line.getMessage())
+    assert (logged["not_started"], logged["failures"]) == (2, result["failures"])
 
 
 @pytest.mark.parametrize(

@@ -180,6 +180,49 @@ def test_no_capacity_for_a_whole_call_stops_the_run_and_says_what_was_not_asked(
     )
 
 
+VCPU_LIMIT = "You've reached the limit on the number of vCPUs you can run concurrently"
+"""ECS's reason when the account's Fargate vCPU quota is used up (a new account's is small)."""
+
+
+def test_the_fargate_vcpu_quota_stops_the_run_and_names_the_quota_to_raise(
+    ecs: tuple[Any, Stubber],
+) -> None:
+    # GIVEN a new account whose vCPU quota admits 4 tasks: the first call starts 4 of 10, the
+    # second none
+    client, stubber = ecs
+    expect_run_task(stubber, 10, "token-1", started=4, failed=[{"reason": VCPU_LIMIT}] * 6)
+    expect_run_task(stubber, 10, "token-2", started=0, failed=[{"reason": VCPU_LIMIT}] * 10)
+    # WHEN 30 tasks are wanted
+    result = start_tasks(client, SPEC, 30, new_client_token=tokens())
+    # THEN no third call is made, every task not started is counted, and each failure names
+    # the reason and the Service Quotas code to raise
+    assert (result.started, result.calls, result.not_started) == (4, 2, 26)
+    quota_failures = [f for f in result.failures if f.startswith("RunTask failure")]
+    assert len(quota_failures) == 16
+    for failure in quota_failures:
+        assert VCPU_LIMIT in failure
+        assert "L-3032A538" in failure and "L-36FBB829" in failure
+    assert result.failures[-1] == (
+        "10 tasks not asked for: the account's Fargate quota; the next run retries"
+    )
+
+
+def test_a_quota_refused_as_an_error_stops_the_run_too(ecs: tuple[Any, Stubber]) -> None:
+    client, stubber = ecs
+    stubber.add_client_error(
+        "run_task",
+        service_error_code="ClientException",
+        service_message=VCPU_LIMIT,
+        http_status_code=400,
+        expected_params=SPEC.run_task_arguments(10, "token-1"),
+    )
+
+    result = start_tasks(client, SPEC, 20, new_client_token=tokens())
+
+    assert (result.started, result.calls, result.not_started) == (0, 1, 20)
+    assert "L-3032A538" in result.failures[0]
+
+
 def test_a_call_failing_for_other_reasons_does_not_stop_the_run(
     ecs: tuple[Any, Stubber],
 ) -> None:
@@ -188,6 +231,7 @@ def test_a_call_failing_for_other_reasons_does_not_stop_the_run(
     expect_run_task(stubber, 10, "token-2", started=10, failed=[])
     result = start_tasks(client, SPEC, 20, new_client_token=tokens())
     assert (result.started, result.calls, len(result.failures)) == (10, 2, 10)
+    assert result.not_started == 10
 
 
 def test_botocore_retries_a_throttled_call_with_the_same_client_token() -> None:
