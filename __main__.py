@@ -89,6 +89,7 @@ scaler = QueueScaler(
         schedule_expression=config.schedule_expression,
         max_tasks=config.max_tasks,
         max_tasks_per_run=config.max_tasks_per_run,
+        reserved_concurrency=config.scaler_reserved_concurrency,
         log_group_name=names.scaler_log_group,
         log_retention_days=config.log_retention_days,
         queue_arn=storage.queue_arn,

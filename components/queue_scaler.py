@@ -1,8 +1,15 @@
 """The queue scaler: the Lambda that starts worker tasks, and the schedule that runs it.
 
-Runs never overlap (reserved concurrency 1) and a late run is dropped rather than queued: the
-schedule does not retry, and neither does Lambda's own asynchronous invocation, so a throttled
-or failed run is simply replaced by the next scheduled one.
+A run is over well before the next one is due: its timeout is at most half the schedule's
+interval, and the run stops starting tasks shortly before its timeout (the next run carries on
+from a fresh count). A late run is dropped rather than queued: the schedule does not retry, and
+neither does Lambda's own asynchronous invocation, so a throttled or failed run is simply
+replaced by the next scheduled one. Runs that overlap all the same (a run delivered late) are
+harmless: each RunTask call has its own client token, and the scaling decision never takes the
+fleet past maxTasks by more than the later run's start (tests/integration/scaler). With
+``scalerReservedConcurrency`` the function also reserves one concurrent execution, so runs can
+never overlap; it is opt-in because AWS refuses any reservation while the account's concurrency
+quota is still the new account's 10.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from components.iam import (
     service_role,
 )
 from components.sources import python_packages_archive
+from contract.config import schedule_interval_seconds
 from contract.env import Env
 from contract.limits import LIST_TASKS_PAGE_SIZE, RUN_TASK_MAX_COUNT
 
@@ -42,17 +50,21 @@ SECONDS_PER_RUN_TASK_CALL: Final = 5
 """One RunTask call, including backoff when ECS throttles a burst."""
 SECONDS_PER_LIST_TASKS_PAGE: Final = 1
 
+RESERVED_CONCURRENCY: Final = 1
 NO_RETRIES: Final = 0
 MAX_EVENT_AGE_SECONDS: Final = 60
 """The shortest age Scheduler and Lambda accept: a run this late is dropped, not delivered."""
 
 
-def scaler_timeout_seconds(max_tasks: int, max_tasks_per_run: int) -> int:
-    """Time for one run's fan-out: a RunTask call per 10 tasks and a ListTasks page per 100."""
+def scaler_timeout_seconds(max_tasks: int, max_tasks_per_run: int, interval_seconds: int) -> int:
+    """Time for one run's fan-out (a RunTask call per 10 tasks and a ListTasks page per 100),
+    but at most half the schedule's interval, so even a run that started half an interval late
+    is over before the next one starts. A fan-out that needs longer is finished by the next
+    runs: a run stops starting tasks before its timeout (scaler.launcher)."""
     calls = math.ceil(max_tasks_per_run / RUN_TASK_MAX_COUNT)
     pages = math.ceil(max_tasks / LIST_TASKS_PAGE_SIZE)
     needed = BASE_SECONDS + calls * SECONDS_PER_RUN_TASK_CALL + pages * SECONDS_PER_LIST_TASKS_PAGE
-    return min(needed, LAMBDA_MAX_TIMEOUT_SECONDS)
+    return min(needed, interval_seconds // 2, LAMBDA_MAX_TIMEOUT_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,8 @@ class QueueScalerArgs:
     max_tasks: int
     max_tasks_per_run: int
     """The fan-out one run may have to do, which sets the function's timeout."""
+    reserved_concurrency: bool
+    """Reserve one concurrent execution (scalerReservedConcurrency)."""
     log_group_name: str
     log_retention_days: int
     queue_arn: pulumi.Input[str]
@@ -114,9 +128,15 @@ class QueueScaler(pulumi.ComponentResource):
             # Graviton: cheaper per GB-second, and the scaler is pure Python plus boto3.
             architectures=["arm64"],
             memory_size=MEMORY_MB,
-            timeout=scaler_timeout_seconds(args.max_tasks, args.max_tasks_per_run),
-            # One run at a time, so two runs never both start tasks for the same backlog.
-            reserved_concurrent_executions=1,
+            timeout=scaler_timeout_seconds(
+                args.max_tasks,
+                args.max_tasks_per_run,
+                schedule_interval_seconds(args.schedule_expression),
+            ),
+            # Opt-in: one run at a time. Unset, the function uses the unreserved pool.
+            reserved_concurrent_executions=(
+                RESERVED_CONCURRENCY if args.reserved_concurrency else None
+            ),
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={Env.SSM_PATH: args.ssm_path}
             ),

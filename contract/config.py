@@ -71,6 +71,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     "maxReceiveCount": "5",
     "logRetentionDays": "14",
     "containerInsights": "false",
+    "scalerReservedConcurrency": "false",
     "alarmEmail": "",
 }
 """Every key of the stack config with its default, as the text Pulumi passes the program."""
@@ -138,6 +139,10 @@ class PipelineConfig:
     max_receive_count: int
     log_retention_days: int
     container_insights: bool
+    scaler_reserved_concurrency: bool
+    """Reserve one concurrent execution for the scaler, so its runs can never overlap. Off by
+    default: AWS keeps 10 executions unreserved, so an account whose quota is still the new
+    account's 10 refuses any reservation."""
     alarm_email: str | None
     """Subscribed to the alarms' SNS topic; None: the alarms notify no one."""
 
@@ -185,6 +190,7 @@ def parse_config(values: Mapping[str, str]) -> PipelineConfig:
         ),
         log_retention_days=reader.read("logRetentionDays", _log_retention),
         container_insights=reader.read("containerInsights", _boolean),
+        scaler_reserved_concurrency=reader.read("scalerReservedConcurrency", _boolean),
         alarm_email=reader.read("alarmEmail", _optional(_email_address)),
     )
     reader.check_combinations(loaded)
@@ -416,6 +422,20 @@ def _schedule_expression(text: str) -> str:
         "expected rate(<n> minutes|hours|days) (singular for 1, e.g. rate(1 minute)) or "
         "cron(<6 fields>), e.g. rate(2 minutes)"
     )
+
+
+SECONDS_PER_UNIT: Final = {"minute": 60, "hour": 3600, "day": 86400}
+CRON_FINEST_SECONDS: Final = 60
+"""EventBridge cron expressions have minutes as their finest field."""
+
+
+def schedule_interval_seconds(expression: str) -> int:
+    """The shortest time between two scheduled runs of a valid ``scheduleExpression``: a rate's
+    own interval; for a cron expression, the finest it can fire (every minute)."""
+    rate = RATE_EXPRESSION.fullmatch(expression)
+    if rate is None:
+        return CRON_FINEST_SECONDS
+    return int(rate.group(1)) * SECONDS_PER_UNIT[rate.group(2)]
 
 
 def _task_cpu(text: str) -> int:

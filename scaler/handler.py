@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any, TypedDict, cast
 
@@ -79,8 +79,14 @@ def run_result(inputs: ScalingInputs, decision: Decision, launch: LaunchResult) 
 
 
 def handler(event: Mapping[str, Any], context: object) -> ScalerResult:
-    """Lambda entry point. The event (from the schedule) carries nothing the scaler needs."""
-    return run_scaler(default_clients(), os.environ.get(Env.SSM_PATH))
+    """Lambda entry point. The event (from the schedule) carries nothing the scaler needs; the
+    context tells how much of the run's timeout is left."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    return run_scaler(
+        default_clients(),
+        os.environ.get(Env.SSM_PATH),
+        seconds_left=(lambda: remaining_ms() / 1000) if callable(remaining_ms) else None,
+    )
 
 
 def run_scaler(
@@ -88,9 +94,11 @@ def run_scaler(
     ssm_path: str | None,
     *,
     write_metrics: metrics.LineWriter = metrics.print_line,
+    seconds_left: Callable[[], float] | None = None,
 ) -> ScalerResult:
     """One scaler run against ``clients``; raises ParameterError, having done nothing, when a
-    parameter is missing or malformed. Its EMF line goes to ``write_metrics`` (stdout)."""
+    parameter is missing or malformed. Its EMF line goes to ``write_metrics`` (stdout);
+    ``seconds_left`` (the Lambda's remaining time) stops it starting tasks before its timeout."""
     try:
         path = parse_ssm_path(ssm_path)
         params = parse_parameters(read_parameters(clients.ssm, path), path)
@@ -111,7 +119,7 @@ def run_scaler(
         messages_per_task=params.messages_per_task,
     )
     decision = decide(inputs)
-    launch = start_tasks(clients.ecs, params.launch, decision.start)
+    launch = start_tasks(clients.ecs, params.launch, decision.start, seconds_left=seconds_left)
     result = run_result(inputs, decision, launch)
     # One line per run; WARNING when something failed, so a log filter or alarm can pick it out.
     level = logging.WARNING if launch.failures else logging.INFO

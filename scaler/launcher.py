@@ -39,6 +39,9 @@ STARTED_BY_MAX_LENGTH = 128
 slash (/), and underscores (_) are allowed." (ECS API reference, RunTask)."""
 CAPACITY_FAILURE_PREFIX = "RESOURCE:"
 """RunTask failure reasons for missing capacity: RESOURCE:FARGATE, RESOURCE:CPU, ..."""
+SECONDS_KEPT_FOR_THE_LAST_CALL = 10
+"""A RunTask call with its retries, and the run's log line, fit in this; below it, a run stops
+starting tasks rather than be cut off by its timeout."""
 QUOTA_FAILURE = re.compile(r"limit on the number of", re.IGNORECASE)
 """How ECS words an account quota it refused a task for: "You've reached the limit on the number
 of vCPUs you can run concurrently" (or "... tasks ..."), as a failure reason or an error message."""
@@ -127,11 +130,19 @@ def start_tasks(
     count: int,
     *,
     new_client_token: Callable[[], str] = _new_client_token,
+    seconds_left: Callable[[], float] | None = None,
 ) -> LaunchResult:
-    """Ask ECS for ``count`` tasks; return how many it started and why any did not."""
+    """Ask ECS for ``count`` tasks; return how many it started and why any did not.
+
+    With ``seconds_left`` (the time left before the run's timeout), no call is started with less
+    than SECONDS_KEPT_FOR_THE_LAST_CALL left: a run cut off by its timeout would leave no record.
+    """
     result = LaunchResult(asked=count)
     asked = 0
     for size in batches(count):
+        if seconds_left is not None and seconds_left() < SECONDS_KEPT_FOR_THE_LAST_CALL:
+            _report_not_asked(result, count - asked, "the run's time is up")
+            break
         result.calls += 1
         asked += size
         try:

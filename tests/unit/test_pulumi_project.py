@@ -33,6 +33,7 @@ CONTRACT_KEYS = {
     "repositoryName": "string",
     "targetSize": "string",
     "resizeMode": "string",
+    "scalerReservedConcurrency": "boolean",
 }
 
 CONTRACT_DEFAULTS = {
@@ -54,6 +55,7 @@ CONTRACT_DEFAULTS = {
     "repositoryName": "ecs-pipeline",
     "targetSize": "224x224",
     "resizeMode": "stretch",
+    "scalerReservedConcurrency": False,
 }
 
 PYTHON_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}

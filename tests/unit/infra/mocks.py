@@ -28,6 +28,9 @@ DEFAULT_VPC_ID = "vpc-0a1b2c3d4e5f60718"
 DEFAULT_SUBNET_IDS = ["subnet-0aa11bb22cc33dd44", "subnet-0ee55ff66aa77bb88"]
 IMAGE_DIGEST = "sha256:" + "ab" * 32
 
+NEW_ACCOUNT_LAMBDA_CONCURRENCY = 10
+UNRESERVED_MINIMUM = 10
+"""Lambda keeps this many concurrent executions unreserved in every account."""
 SQS_MAX_RETENTION_SECONDS = 1_209_600
 SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200
 SQS_MAX_MESSAGE_BYTES = 1_048_576
@@ -94,6 +97,8 @@ class AwsMocks(pulumi.runtime.Mocks):
     existing_buckets: frozenset[str] = frozenset()
     existing_queues: frozenset[str] = frozenset()
     default_subnet_ids: list[str] = field(default_factory=lambda: list(DEFAULT_SUBNET_IDS))
+    lambda_concurrency_quota: int = NEW_ACCOUNT_LAMBDA_CONCURRENCY
+    """The account's Lambda concurrent executions; a new account's is 10."""
     registry: Registry | None = None
     """Given: images are built and pushed as pulumi-docker and ECR would, against this state."""
     resources: list[Declared] = field(default_factory=list)
@@ -113,12 +118,24 @@ class AwsMocks(pulumi.runtime.Mocks):
         if model is None:
             raise MockRejection(f"the mocks do not model resource type {args.typ} ({args.name})")
         resource_id, computed = model(args.name, inputs)
+        if args.typ == "aws:lambda/function:Function":
+            self._check_reservation(args.name, inputs)
         if args.typ == "aws:ecr/repository:Repository":
             url = computed["repositoryUrl"]
             self.mutability[url] = inputs.get("imageTagMutability", "MUTABLE")
         if args.typ == "docker:index/image:Image" and self.registry is not None:
             computed["repoDigest"] = self._push(self.registry, args.name, inputs)
         return resource_id, {**args.inputs, **computed}
+
+    def _check_reservation(self, name: str, inputs: dict[str, Any]) -> None:
+        """PutFunctionConcurrency keeps UNRESERVED_MINIMUM executions unreserved."""
+        reserved = inputs.get("reservedConcurrentExecutions", -1)
+        if reserved >= 0 and self.lambda_concurrency_quota - reserved < UNRESERVED_MINIMUM:
+            raise MockRejection(
+                f"{name}: InvalidParameterValueException: Specified ReservedConcurrentExecutions "
+                "for function decreases account's UnreservedConcurrentExecution below its "
+                f"minimum value of [{UNRESERVED_MINIMUM}]."
+            )
 
     def _push(self, registry: Registry, name: str, inputs: dict[str, Any]) -> str:
         repository, _, tag = inputs["imageName"].rpartition(":")

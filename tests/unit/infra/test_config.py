@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.config import ConfigError, load_config
-from contract.config import DEFAULTS, CpuArchitecture, PipelineConfig, outputs_can_retrigger
+from contract.config import (
+    DEFAULTS,
+    CpuArchitecture,
+    PipelineConfig,
+    outputs_can_retrigger,
+    schedule_interval_seconds,
+)
 from contract.layout import written_keys
 from contract.values import ResizeMode
 
@@ -77,6 +83,7 @@ def test_unset_stack_gets_the_contract_defaults() -> None:
         max_receive_count=5,
         log_retention_days=14,
         container_insights=False,
+        scaler_reserved_concurrency=False,
         alarm_email=None,
     )
     assert loaded.capacity == "FARGATE"
@@ -178,6 +185,7 @@ def test_example_stack_suggestions_are_each_valid() -> None:
         ({"sourcePrefix": "/ecsproc/"}, "sourcePrefix", "no leading '/'"),
         ({"logRetentionDays": 10}, "logRetentionDays", "CloudWatch Logs retention"),
         ({"containerInsights": "on"}, "containerInsights", "true or false"),
+        ({"scalerReservedConcurrency": "1"}, "scalerReservedConcurrency", "true or false"),
         ({"sourceSuffixes": ".jpg"}, "sourceSuffixes", "list of key suffixes"),
         ({"sourceSuffixes": [""]}, "sourceSuffixes", "no empty suffix"),
         ({"sourceSuffixes": ["*.jpg"]}, "sourceSuffixes", "no '*'"),
@@ -336,3 +344,18 @@ def test_retrigger_check_agrees_with_trying_every_short_upload_key(
     )
     # THEN the closed-form check says so too
     assert outputs_can_retrigger(source_prefix, source_suffixes, dest_prefix) is loops
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [
+        ("rate(1 minute)", 60),
+        ("rate(2 minutes)", 120),
+        ("rate(3 hours)", 10_800),
+        ("rate(1 day)", 86_400),
+        # a cron expression can fire every minute: its finest field
+        ("cron(0 12 * * ? *)", 60),
+    ],
+)
+def test_schedule_interval_is_the_shortest_time_between_runs(expression: str, seconds: int) -> None:
+    assert schedule_interval_seconds(expression) == seconds

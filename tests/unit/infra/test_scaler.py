@@ -19,7 +19,7 @@ from components.sources import python_packages_archive
 from contract.env import Env
 from tests.support.imports import imported_modules
 from tests.unit.infra import types as t
-from tests.unit.infra.mocks import physical_name, role_arn
+from tests.unit.infra.mocks import AwsMocks, physical_name, role_arn
 from tests.unit.infra.program import ROOT, StackRun, run_program, stack_config
 
 # What the Lambda runtime provides besides the archive: the standard library and boto3.
@@ -35,7 +35,7 @@ def _shipped_sources() -> dict[str, Path]:
     }
 
 
-def test_function_runs_the_handler_on_python_3_13_one_run_at_a_time(
+def test_function_runs_the_handler_on_python_3_13_without_reserving_concurrency(
     default_run: StackRun,
 ) -> None:
     function = default_run.one(t.FUNCTION).inputs
@@ -43,7 +43,8 @@ def test_function_runs_the_handler_on_python_3_13_one_run_at_a_time(
     assert function["runtime"] == "python3.13"
     assert function["handler"] == "scaler.handler.handler"
     assert function["role"] == role_arn("scaler-role")
-    assert function["reservedConcurrentExecutions"] == 1
+    # the mocks' account is a new one (concurrency quota 10), which refuses any reservation
+    assert "reservedConcurrentExecutions" not in function
     # 30 s base, one RunTask call (5 s) and one ListTasks page (1 s) for 10 tasks
     assert function["timeout"] == 36
     assert function["loggingConfig"]["logGroup"] == "/fargate-pipeline/dev/scaler"
@@ -143,11 +144,35 @@ def test_schedule_expression_comes_from_config() -> None:
 def test_timeout_grows_with_the_fan_out_up_to_lambdas_limit(
     max_tasks: int, per_run: int, timeout: int
 ) -> None:
-    assert scaler_timeout_seconds(max_tasks, per_run) == timeout
-    assert scaler_timeout_seconds(max_tasks, per_run) <= LAMBDA_MAX_TIMEOUT_SECONDS
+    assert scaler_timeout_seconds(max_tasks, per_run, 86_400) == timeout
+    assert scaler_timeout_seconds(max_tasks, per_run, 86_400) <= LAMBDA_MAX_TIMEOUT_SECONDS
 
 
-def test_large_fleet_gets_a_longer_timeout() -> None:
-    run = run_program(stack_config({"maxTasks": 1000, "maxTasksPerRun": 1000}))
+@pytest.mark.parametrize(
+    ("schedule", "settings", "timeout"),
+    [
+        ("rate(1 minute)", {}, 30),
+        ("cron(0/5 * * * ? *)", {}, 30),
+        ("rate(2 minutes)", {}, 36),
+        ("rate(2 minutes)", {"maxTasks": 1000, "maxTasksPerRun": 1000}, 60),
+        ("rate(20 minutes)", {"maxTasks": 1000, "maxTasksPerRun": 1000}, 540),
+    ],
+)
+def test_a_run_is_over_within_half_the_schedule_interval(
+    schedule: str, settings: dict[str, int], timeout: int
+) -> None:
+    # so two on-time runs never overlap, and a run delivered up to half an interval late does
+    # not either; a longer fan-out is carried on by the next runs
+    run = run_program(stack_config({"scheduleExpression": schedule, **settings}))
 
-    assert run.one(t.FUNCTION).inputs["timeout"] == 540
+    assert run.one(t.FUNCTION).inputs["timeout"] == timeout
+
+
+def test_reserved_concurrency_is_opt_in_and_needs_an_account_with_room_for_it() -> None:
+    config = stack_config({"scalerReservedConcurrency": True})
+    # GIVEN a new account (Lambda concurrency quota 10) THEN AWS refuses the reservation
+    with pytest.raises(Exception, match="below its minimum value of \\[10\\]"):
+        run_program(config)
+    # GIVEN an account whose quota was raised THEN the function reserves one execution
+    run = run_program(config, mocks=AwsMocks(lambda_concurrency_quota=1000))
+    assert run.one(t.FUNCTION).inputs["reservedConcurrentExecutions"] == 1

@@ -223,6 +223,23 @@ def test_a_quota_refused_as_an_error_stops_the_run_too(ecs: tuple[Any, Stubber])
     assert "L-3032A538" in result.failures[0]
 
 
+def test_a_run_near_its_timeout_stops_starting_tasks_and_says_so(
+    ecs: tuple[Any, Stubber],
+) -> None:
+    # GIVEN a run whose time runs out after its second call (each call takes 8 s here)
+    client, stubber = ecs
+    expect_run_task(stubber, 10, "token-1", started=10, failed=[])
+    expect_run_task(stubber, 10, "token-2", started=10, failed=[])
+    remaining = iter([25.0, 17.0, 9.0])
+    # WHEN 40 tasks are wanted
+    result = start_tasks(
+        client, SPEC, 40, new_client_token=tokens(), seconds_left=lambda: next(remaining)
+    )
+    # THEN the run stops before a call it might not finish, and reports the rest
+    assert (result.started, result.calls, result.not_started) == (20, 2, 20)
+    assert result.failures == ["20 tasks not asked for: the run's time is up; the next run retries"]
+
+
 def test_a_call_failing_for_other_reasons_does_not_stop_the_run(
     ecs: tuple[Any, Stubber],
 ) -> None:
