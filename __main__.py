@@ -65,9 +65,10 @@ workers = WorkerTasks(
         access=WorkerAccess(
             queue_arn=storage.queue_arn,
             source_bucket_arn=storage.source_bucket_arn,
-            source_prefix=config.source_prefix,
+            source_prefix=config.upload_read_prefix,
             dest_bucket_arn=storage.dest_bucket_arn,
             dest_prefix=config.dest_prefix,
+            kms_key_arns=config.kms_key_arns,
         ),
         environment=pipeline_spec.worker_environment(
             config,

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 import pipeline_spec
 from components.config import ConfigError
-from components.iam import ECS_TASKS_SERVICE, Account, allow, document, service_role
+from components.iam import ECS_TASKS_SERVICE, Account, Statement, allow, document, service_role
 from components.naming import StackNames
 from contract.config import CpuArchitecture
 from contract.env import Env
@@ -39,8 +39,11 @@ class WorkerAccess:
     queue_arn: pulumi.Input[str]
     source_bucket_arn: pulumi.Input[str]
     source_prefix: str
+    """Where uploads may be read (``PipelineConfig.upload_read_prefix``; empty: anywhere)."""
     dest_bucket_arn: pulumi.Input[str]
     dest_prefix: str
+    kms_key_arns: tuple[str, ...] = ()
+    """Keys encrypting a bucket or queue the user brought: decrypt and generate data keys."""
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,16 @@ class WorkerTasks(pulumi.ComponentResource):
                 ["ssm:GetParameter"],
                 [args.account.arn("ssm", f"parameter{args.names.ssm_path}{Param.ENABLED.value}")],
             ),
+            *self._kms_statements(),
         )
+
+    def _kms_statements(self) -> list[Statement]:
+        keys = self._args.access.kms_key_arns
+        if not keys:
+            return []
+        # Decrypt: receiving from an SSE-KMS queue and reading SSE-KMS objects. GenerateDataKey:
+        # writing objects to a bucket whose default encryption is SSE-KMS.
+        return [allow("UseKmsKeys", ["kms:Decrypt", "kms:GenerateDataKey"], list(keys))]
 
     def _container_definitions(self, log_group_name: pulumi.Output[str]) -> pulumi.Output[str]:
         args = self._args

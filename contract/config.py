@@ -73,6 +73,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     "containerInsights": "false",
     "scalerReservedConcurrency": "false",
     "alarmEmail": "",
+    "kmsKeyArns": "[]",
 }
 """Every key of the stack config with its default, as the text Pulumi passes the program."""
 
@@ -97,6 +98,7 @@ LOG_RETENTION_DAYS: Final = (
 S3_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 SQS_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 ECR_REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
 RATE_EXPRESSION = re.compile(r"rate\((\d+) (minute|hour|day)(s?)\)")
 CRON_EXPRESSION = re.compile(r"cron\(\S+( \S+){5}\)")
 EMAIL_ADDRESS = re.compile(
@@ -144,12 +146,22 @@ class PipelineConfig:
     default: AWS keeps 10 executions unreserved, so an account whose quota is still the new
     account's 10 refuses any reservation."""
     alarm_email: str | None
+    kms_key_arns: tuple[str, ...]
+    """KMS keys encrypting a bucket or queue you brought: the worker may decrypt and generate
+    data keys with exactly these."""
     """Subscribed to the alarms' SNS topic; None: the alarms notify no one."""
 
     @property
     def capacity(self) -> Capacity:
         """The capacity provider worker tasks run on (``Param.ECS_CAPACITY``)."""
         return Capacity.FARGATE_SPOT if self.use_fargate_spot else Capacity.FARGATE
+
+    @property
+    def upload_read_prefix(self) -> str:
+        """Where in the source bucket the worker may read uploads: under ``sourcePrefix`` when
+        the stack writes the notification; anywhere when the queue is yours, since your own
+        notification (whose filter the stack cannot see) decides what reaches the queue."""
+        return self.source_prefix if self.queue_name is None else ""
 
 
 def parse_config(values: Mapping[str, str]) -> PipelineConfig:
@@ -192,6 +204,7 @@ def parse_config(values: Mapping[str, str]) -> PipelineConfig:
         container_insights=reader.read("containerInsights", _boolean),
         scaler_reserved_concurrency=reader.read("scalerReservedConcurrency", _boolean),
         alarm_email=reader.read("alarmEmail", _optional(_email_address)),
+        kms_key_arns=reader.read("kmsKeyArns", _kms_key_arns),
     )
     reader.check_combinations(loaded)
     if reader.errors:
@@ -371,6 +384,23 @@ def _source_suffixes(text: str) -> tuple[str, ...]:
                 "refuse the notification; list each suffix once, none ending with another"
             )
     return tuple(loaded)
+
+
+def _kms_key_arns(text: str) -> tuple[str, ...]:
+    expected = (
+        "expected a list of KMS key ARNs like arn:aws:kms:us-east-1:123456789012:key/"
+        "1234abcd-12ab-34cd-56ef-1234567890ab (key ARNs, not aliases: IAM grants a key by its "
+        "ARN), set with `pulumi config set --path 'kmsKeyArns[0]' arn:...`"
+    )
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(expected) from None
+    if isinstance(loaded, list) and all(
+        isinstance(item, str) and KMS_KEY_ARN.fullmatch(item) for item in loaded
+    ):
+        return tuple(loaded)
+    raise ValueError(expected)
 
 
 def _whole(*, minimum: int, maximum: int | None = None) -> Callable[[str], int]:

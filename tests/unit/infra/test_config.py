@@ -85,6 +85,7 @@ def test_unset_stack_gets_the_contract_defaults() -> None:
         container_insights=False,
         scaler_reserved_concurrency=False,
         alarm_email=None,
+        kms_key_arns=(),
     )
     assert loaded.capacity == "FARGATE"
 
@@ -186,6 +187,12 @@ def test_example_stack_suggestions_are_each_valid() -> None:
         ({"logRetentionDays": 10}, "logRetentionDays", "CloudWatch Logs retention"),
         ({"containerInsights": "on"}, "containerInsights", "true or false"),
         ({"scalerReservedConcurrency": "1"}, "scalerReservedConcurrency", "true or false"),
+        (
+            {"kmsKeyArns": ["arn:aws:kms:us-east-1:123456789012:alias/data"]},
+            "kmsKeyArns",
+            "not aliases",
+        ),
+        ({"kmsKeyArns": "arn:aws:kms:us-east-1:123456789012:key/x"}, "kmsKeyArns", "a list"),
         ({"sourceSuffixes": ".jpg"}, "sourceSuffixes", "list of key suffixes"),
         ({"sourceSuffixes": [""]}, "sourceSuffixes", "no empty suffix"),
         ({"sourceSuffixes": ["*.jpg"]}, "sourceSuffixes", "no '*'"),

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.unit.infra import types as t
-from tests.unit.infra.conftest import BYO_DEST, BYO_QUEUE, BYO_SOURCE
+from tests.unit.infra.conftest import BYO_DEST, BYO_QUEUE, BYO_SOURCE, byo_mocks
 from tests.unit.infra.mocks import (
     ACCOUNT_ID,
     REGION,
@@ -145,7 +145,10 @@ def test_worker_task_role_reaches_only_its_queue_uploads_outputs_and_switch(
             ],
             [queue_arn(queue)],
         ),
-        "ReadUploads": _statement(["s3:GetObject"], [f"{source}/ecsproc/*"]),
+        # under the prefix the stack's notification filters on; with your queue, anywhere
+        "ReadUploads": _statement(
+            ["s3:GetObject"], [f"{source}/ecsproc/*" if run.of_type(t.QUEUE) else f"{source}/*"]
+        ),
         "SeeDeletedUploads": _statement(["s3:ListBucket"], [source]),
         "WriteOutputs": _statement(["s3:PutObject"], [f"{dest}/processed/*"]),
         "ReadPipelineSwitch": _statement(
@@ -216,7 +219,9 @@ def test_schedule_role_may_only_invoke_the_scaler(run: StackRun) -> None:
 def test_byo_policies_name_the_users_buckets_and_queue(byo_run: StackRun) -> None:
     statements = _role_policies(byo_run)["worker-task-role"]
 
-    assert statements["ReadUploads"]["Resource"] == [f"{bucket_arn(BYO_SOURCE)}/ecsproc/*"]
+    # your queue is fed by your notification, whose prefix the stack cannot see: a file under
+    # any prefix must be readable, or it would be AccessDenied, retried and dead-lettered
+    assert statements["ReadUploads"]["Resource"] == [f"{bucket_arn(BYO_SOURCE)}/*"]
     assert statements["WriteOutputs"]["Resource"] == [f"{bucket_arn(BYO_DEST)}/processed/*"]
     assert statements["DrainQueue"]["Resource"] == [queue_arn(BYO_QUEUE)]
 
@@ -227,3 +232,35 @@ def test_empty_destination_prefix_lets_the_worker_write_anywhere_in_its_bucket()
     statements = _role_policies(run)["worker-task-role"]
     dest = bucket_arn(run.outputs["destBucket"])
     assert statements["WriteOutputs"]["Resource"] == [f"{dest}/*"]
+
+
+def test_a_created_bucket_with_a_queue_you_bring_is_readable_under_any_prefix() -> None:
+    run = run_program(stack_config({"queueName": BYO_QUEUE}), mocks=byo_mocks())
+
+    statements = _role_policies(run)["worker-task-role"]
+    source = bucket_arn(run.outputs["sourceBucket"])
+    assert statements["ReadUploads"]["Resource"] == [f"{source}/*"]
+
+
+KMS_KEYS = [
+    f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+]
+
+
+def test_kms_keys_you_name_may_decrypt_and_generate_data_keys_and_nothing_else() -> None:
+    run = run_program(stack_config({"kmsKeyArns": KMS_KEYS}))
+
+    statements = _role_policies(run)["worker-task-role"]
+    assert _without_sid(statements["UseKmsKeys"]) == _statement(
+        ["kms:Decrypt", "kms:GenerateDataKey"], KMS_KEYS
+    )
+    # only the worker's code reads and writes the encrypted data
+    for role in ("worker-execution-role", "scaler-role", "scaler-schedule-role"):
+        assert "UseKmsKeys" not in _role_policies(run)[role], role
+
+
+def test_no_kms_permission_without_kms_keys(run: StackRun) -> None:
+    for _, document in run.policies():
+        for statement in document["Statement"]:
+            assert not any(a.startswith("kms:") for a in _as_list(statement["Action"]))

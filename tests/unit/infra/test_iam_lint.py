@@ -14,7 +14,8 @@ import pytest
 from parliament import analyze_policy_string
 
 from tests.unit.infra import types as t
-from tests.unit.infra.program import Resource, StackRun
+from tests.unit.infra.conftest import BYO_DEST, BYO_QUEUE, BYO_SOURCE, byo_mocks
+from tests.unit.infra.program import Resource, StackRun, run_program, stack_config
 
 ALLOWED_FINDINGS = {
     # parliament's IAM data scopes ListTasks to container instances, which Fargate tasks have
@@ -25,7 +26,26 @@ ALLOWED_FINDINGS = {
 """(finding, action) pairs parliament reports that the stack keeps on purpose, with the reason."""
 
 
-@pytest.fixture(params=["default", "byo"], scope="module")
+KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.fixture(scope="module")
+def kms_run() -> StackRun:
+    """Every optional statement on: KMS keys, and the users' own buckets and queue."""
+    return run_program(
+        stack_config(
+            {
+                "sourceBucket": BYO_SOURCE,
+                "destBucket": BYO_DEST,
+                "queueName": BYO_QUEUE,
+                "kmsKeyArns": [KMS_KEY],
+            }
+        ),
+        mocks=byo_mocks(),
+    )
+
+
+@pytest.fixture(params=["default", "byo", "kms"], scope="module")
 def run(request: pytest.FixtureRequest) -> StackRun:
     fixture: StackRun = request.getfixturevalue(f"{request.param}_run")
     return fixture
