@@ -18,6 +18,9 @@ from contract.env import Env
 from contract.ssm import Param
 from contract.values import Capacity
 
+ECS_SERVICE: Final = "ecs.amazonaws.com"
+ECS_SERVICE_LINKED_ROLE: Final = "AWSServiceRoleForECS"
+ECS_SERVICE_LINKED_ROLE_PATH: Final = f"/aws-service-role/{ECS_SERVICE}/"
 LOG_STREAM_PREFIX: Final = "worker"
 HTTPS_PORT: Final = 443
 """Workers only call AWS APIs (SQS, S3, SSM, ECR, Logs), all over HTTPS."""
@@ -128,8 +131,32 @@ class WorkerTasks(pulumi.ComponentResource):
     def _child(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
 
+    def _ecs_service_linked_role(self) -> list[pulumi.Resource]:
+        """The ECS service-linked role, created first when the account has never used ECS.
+
+        CreateCluster creates the role itself, but asynchronously, so on the account's first
+        cluster the capacity providers written right after fail ("Unable to assume the service
+        linked role"). Created here, before the cluster, there is no race. Looked up on every
+        run: once it exists the stack stops declaring it, and retain_on_delete means that leaves
+        the role in place (as it does on destroy: other ECS users in the account need it).
+        """
+        existing = aws.iam.get_roles(
+            name_regex=f"^{ECS_SERVICE_LINKED_ROLE}$",
+            path_prefix=ECS_SERVICE_LINKED_ROLE_PATH,
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        if existing.names:
+            return []
+        role = aws.iam.ServiceLinkedRole(
+            f"{self._name}-ecs-service-role",
+            aws_service_name=ECS_SERVICE,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        return [role]
+
     def _create_cluster(self) -> aws.ecs.Cluster:
         args = self._args
+        service_linked_role = self._ecs_service_linked_role()
         cluster = aws.ecs.Cluster(
             f"{self._name}-cluster",
             name=args.names.cluster,
@@ -139,7 +166,7 @@ class WorkerTasks(pulumi.ComponentResource):
                     value="enabled" if args.container_insights else "disabled",
                 )
             ],
-            opts=self._child(),
+            opts=self._child(depends_on=service_linked_role),
         )
         # Both providers, so flipping useFargateSpot only changes the strategy the scaler asks for.
         aws.ecs.ClusterCapacityProviders(

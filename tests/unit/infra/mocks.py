@@ -97,6 +97,8 @@ class AwsMocks(pulumi.runtime.Mocks):
     existing_buckets: frozenset[str] = frozenset()
     existing_queues: frozenset[str] = frozenset()
     default_subnet_ids: list[str] = field(default_factory=lambda: list(DEFAULT_SUBNET_IDS))
+    ecs_service_linked_role: bool = False
+    """Whether AWSServiceRoleForECS exists: not in an account that never used ECS."""
     lambda_concurrency_quota: int = NEW_ACCOUNT_LAMBDA_CONCURRENCY
     """The account's Lambda concurrent executions; a new account's is 10."""
     registry: Registry | None = None
@@ -120,12 +122,34 @@ class AwsMocks(pulumi.runtime.Mocks):
         resource_id, computed = model(args.name, inputs)
         if args.typ == "aws:lambda/function:Function":
             self._check_reservation(args.name, inputs)
+        if args.typ == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+            self._create_service_linked_role(args.name, inputs)
+        if (
+            args.typ == "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
+            and not self.ecs_service_linked_role
+        ):
+            # CreateCluster creates the role itself, asynchronously: on an account's first
+            # cluster, the capacity providers written right after lose that race.
+            raise MockRejection(
+                f"{args.name}: InvalidParameterException: Unable to assume the service linked "
+                "role. Please verify that the ECS service linked role exists."
+            )
         if args.typ == "aws:ecr/repository:Repository":
             url = computed["repositoryUrl"]
             self.mutability[url] = inputs.get("imageTagMutability", "MUTABLE")
         if args.typ == "docker:index/image:Image" and self.registry is not None:
             computed["repoDigest"] = self._push(self.registry, args.name, inputs)
         return resource_id, {**args.inputs, **computed}
+
+    def _create_service_linked_role(self, name: str, inputs: dict[str, Any]) -> None:
+        if inputs.get("awsServiceName") != "ecs.amazonaws.com":
+            raise MockRejection(f"{name}: the mocks model only the ECS service-linked role")
+        if self.ecs_service_linked_role:
+            raise MockRejection(
+                f"{name}: InvalidInput: Service role name AWSServiceRoleForECS has been taken in "
+                "this account, please try a different suffix."
+            )
+        self.ecs_service_linked_role = True
 
     def _check_reservation(self, name: str, inputs: dict[str, Any]) -> None:
         """PutFunctionConcurrency keeps UNRESERVED_MINIMUM executions unreserved."""
@@ -164,6 +188,9 @@ class AwsMocks(pulumi.runtime.Mocks):
             return self._existing_queue(args.args["name"])
         if args.token == "aws:s3/getBucket:getBucket":
             return self._existing_bucket(args.args["bucket"])
+        if args.token == "aws:iam/getRoles:getRoles":
+            names = ["AWSServiceRoleForECS"] if self.ecs_service_linked_role else []
+            return {"names": names, "arns": [], "id": ACCOUNT_ID}
         if args.token == "aws:ec2/getSubnets:getSubnets":
             return {"ids": self.default_subnet_ids, "id": REGION}
         model = CALLS.get(args.token)
@@ -649,6 +676,11 @@ RESOURCES: dict[str, Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
     "aws:scheduler/schedule:Schedule": _schedule,
     "aws:ssm/parameter:Parameter": _parameter,
     "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": lambda name, inputs: (
+        f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/aws-service-role/ecs.amazonaws.com/"
+        "AWSServiceRoleForECS",
+        {"name": "AWSServiceRoleForECS"},
+    ),
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
     "aws:sns/topic:Topic": _topic,

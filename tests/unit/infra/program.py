@@ -57,6 +57,8 @@ class Resource:
     secret_paths: frozenset[str]
     depends_on: frozenset[tuple[str, str]]
     """Explicit dependencies (``depends_on``), as (type, name)."""
+    retained: bool = False
+    """``retain_on_delete``: leaving the program (or destroy) keeps it in the cloud."""
 
 
 @dataclass
@@ -119,7 +121,8 @@ def run_program(
     settings.SETTINGS.outputs = set()
     dependencies: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
     # The mock monitor runs no engine-side transforms, but the SDK runs these itself.
-    pulumi.runtime.register_stack_transformation(_record_dependencies(dependencies))
+    retained: set[tuple[str, str]] = set()
+    pulumi.runtime.register_stack_transformation(_record_dependencies(dependencies, retained))
     pulumi.runtime.set_all_config(dict(config))
     run = program if program is not None else _run_main
     try:
@@ -143,6 +146,7 @@ def run_program(
             d.inputs,
             d.secret_paths,
             dependencies.get((d.typ, d.name), frozenset()),
+            (d.typ, d.name) in retained,
         )
         for d in mocks.resources
     ]
@@ -151,8 +155,11 @@ def run_program(
 
 def _record_dependencies(
     into: dict[tuple[str, str], frozenset[tuple[str, str]]],
+    retained: set[tuple[str, str]],
 ) -> Callable[[pulumi.ResourceTransformationArgs], None]:
     def record(args: pulumi.ResourceTransformationArgs) -> None:
+        if args.opts is not None and args.opts.retain_on_delete:
+            retained.add((args.type_, args.name))
         depends_on = args.opts.depends_on if args.opts is not None else None
         resources = depends_on if isinstance(depends_on, list) else []
         into[(args.type_, args.name)] = frozenset(

@@ -31,6 +31,8 @@ DEFAULT_GRAPH = {
     t.ROLE_POLICY: 4,
     t.TASK_DEFINITION: 1,
     t.SECURITY_GROUP: 1,
+    # the account has never used ECS (test_first_ecs_use.py)
+    t.SERVICE_LINKED_ROLE: 1,
     t.STACK_REGISTRY: 1,
     t.PARAMETER: 14,
     t.QUEUE_SCALER: 1,
