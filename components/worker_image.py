@@ -105,7 +105,8 @@ class WorkerImage(pulumi.ComponentResource):
                 username=token.user_name,
                 password=pulumi.Output.secret(token.password),
             ),
-            # Left False (the default), preview needs no Docker: the digest is unknown until up.
+            # False (the default): preview builds nothing and the digest is unknown until up.
+            # The provider still connects to the Docker daemon for preview, refresh and destroy.
             build_on_preview=False,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -45,3 +45,33 @@ def test_config_table_lists_every_declared_key_with_its_type_and_default() -> No
         assert kind == schema["type"], key
         assert default == _shown(schema["default"]), key
         assert meaning.strip(), key
+
+
+# Every command that configures the stack's providers: pulumi-docker's provider connects to the
+# Docker daemon when it is configured, whatever buildOnPreview says (pulumi config and pulumi
+# stack output configure no provider).
+DOCKER_COMMANDS = ("preview", "up", "refresh", "destroy")
+
+
+def _deploy_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("\n## Deploy on AWS\n")
+    end = readme.index("\n## ", start + 1)
+    return readme[start:end]
+
+
+def _sentences(text: str) -> list[str]:
+    return re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+
+
+def test_the_deploy_section_names_docker_for_every_pulumi_command_that_needs_it() -> None:
+    section = _deploy_section()
+    commands = "|".join(DOCKER_COMMANDS)
+    used = set(re.findall(rf"\bpulumi ({commands})\b", section))
+    assert {"up", "destroy"} <= used, "the deploy section no longer shows pulumi up and destroy"
+    requirements = [s for s in _sentences(section) if "Docker" in s and "must be running" in s]
+    named = {command for s in requirements for command in re.findall(r"`pulumi (\w+)`", s)}
+    assert used <= named, f"Docker is not named as required for: {sorted(used - named)}"
+    for sentence in _sentences(section):
+        if re.search(r"\bneeds? no Docker\b", sentence):
+            assert not re.search(rf"`pulumi ({commands})`", sentence), sentence

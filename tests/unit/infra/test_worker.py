@@ -69,7 +69,7 @@ def test_image_is_built_from_the_project_for_the_platform_and_tagged_by_content(
         "dockerfile": "worker/Dockerfile",
         "platform": "linux/amd64",
     }
-    # preview needs no Docker engine
+    # preview builds nothing (the provider still needs a running Docker daemon)
     assert image.inputs["buildOnPreview"] is False
 
 
