@@ -146,10 +146,10 @@ class PipelineConfig:
     default: AWS keeps 10 executions unreserved, so an account whose quota is still the new
     account's 10 refuses any reservation."""
     alarm_email: str | None
+    """Subscribed to the alarms' SNS topic; None: the alarms notify no one."""
     kms_key_arns: tuple[str, ...]
     """KMS keys encrypting a bucket or queue you brought: the worker may decrypt and generate
     data keys with exactly these."""
-    """Subscribed to the alarms' SNS topic; None: the alarms notify no one."""
 
     @property
     def capacity(self) -> Capacity:
