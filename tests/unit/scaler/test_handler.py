@@ -276,6 +276,21 @@ def test_a_bad_parameter_fails_the_run_before_any_queue_or_ecs_call(
     ]
 
 
+def test_a_run_out_of_time_starts_no_task_and_says_so(aws: Stubbed) -> None:
+    # GIVEN a backlog, and a run with 5 s left before its Lambda timeout (no RunTask is queued:
+    # a call would fail the test)
+    aws.expect_parameters()
+    aws.expect_queue(visible=3, in_flight=0)
+    aws.expect_running(0)
+    # WHEN the scaler runs
+    result = run_scaler(aws.clients, SSM_PATH, seconds_left=lambda: 5.0)
+    # THEN it asks for nothing and reports the three tasks as not started
+    assert (result["requested"], result["started"], result["not_started"]) == (3, 0, 3)
+    assert result["failures"] == [
+        "3 tasks not asked for: the run's time is up; the next run retries"
+    ]
+
+
 def test_an_unset_ssm_path_fails_before_any_call(aws: Stubbed) -> None:
     with pytest.raises(ParameterError, match="PIPELINE_SSM_PATH"):
         run_scaler(aws.clients, None)
