@@ -36,6 +36,14 @@ class Param(StrEnum):
     """A flag (``values.encode_flag``)."""
     ECS_CAPACITY = "PIPELINE_ECS_CAPACITY"
     """A ``values.Capacity``."""
+    S3_SOURCE_BUCKET = "PIPELINE_S3_SOURCE_BUCKET"
+    """The bucket uploads land in: what ``python -m ops backfill`` lists."""
+    S3_SOURCE_PREFIX = "PIPELINE_S3_SOURCE_PREFIX"
+    """The notification's prefix; may be empty (every key)."""
+    S3_SOURCE_SUFFIXES = "PIPELINE_S3_SOURCE_SUFFIXES"
+    """Comma-separated notification suffixes; absent means every key under the prefix."""
+    DLQ_URL = "PIPELINE_DLQ_URL"
+    """Absent when the user brought their own queue (its DLQ, if any, is theirs)."""
 
 
 def ssm_path(stack: str, project: str = PROJECT_NAME) -> str:

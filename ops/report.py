@@ -1,0 +1,119 @@
+"""``report``: every file's outcome from the logs, failures by reason, and a cost estimate.
+
+One pass over the joined listings (``ops.listing``); only ``.failed`` logs are read, for their
+reason. ``--out`` streams one CSV row per file, so a large bucket's report needs no more memory
+than a small one's (the counts are all it keeps).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Final
+
+from rich.table import Table
+
+from contract.layout import Outcome, log_key, output_key
+from contract.limits import SQS_BATCH_MAX_ENTRIES
+from ops.backfill import LISTING_THREADS, place
+from ops.clients import Clients
+from ops.join import Joined
+from ops.listing import walk
+from ops.retry import failure_reason
+from ops.stack import Stack
+
+NO_OUTCOME: Final = "none"
+"""A source object with no log yet (or only a log older than the object)."""
+CSV_COLUMNS: Final = ("key", "outcome", "reason", "output_key")
+
+# US East (N. Virginia) list prices, USD: https://aws.amazon.com/s3/pricing/ (S3 Standard) and
+# https://aws.amazon.com/sqs/pricing/ (standard queue, past the free tier). Other regions differ
+# by a few percent; the estimate says which prices it used.
+S3_PUT_PER_REQUEST: Final = 0.005 / 1000
+S3_GET_PER_REQUEST: Final = 0.0004 / 1000
+SQS_PER_REQUEST: Final = 0.40 / 1_000_000
+PRICES_NOTE: Final = "us-east-1 list prices"
+
+
+@dataclass
+class Report:
+    succeeded: int = 0
+    failed_by_reason: Counter[str] = field(default_factory=Counter)
+    no_outcome: int = 0
+    orphan_logs: int = 0
+    """Logs whose source object is gone."""
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failed_by_reason.values())
+
+    def requests(self) -> dict[str, int]:
+        """The requests the recorded outcomes cost: per file a GET of the source, a PUT of its
+        log and (succeeded) of its output; per message a send, and a receive and delete in
+        batches of 10."""
+        files = self.succeeded + self.failed
+        return {
+            "S3 GET": files,
+            "S3 PUT": files + self.succeeded,
+            "SQS": files + 2 * -(-files // SQS_BATCH_MAX_ENTRIES),
+        }
+
+    def cost(self) -> float:
+        requests = self.requests()
+        return (
+            requests["S3 GET"] * S3_GET_PER_REQUEST
+            + requests["S3 PUT"] * S3_PUT_PER_REQUEST
+            + requests["SQS"] * SQS_PER_REQUEST
+        )
+
+    def table(self, stack: str) -> Table:
+        table = Table(title=f"fargate-pipeline ({stack}): outcomes", show_header=False)
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        table.add_row("succeeded", f"{self.succeeded:,}")
+        table.add_row("failed", f"{self.failed:,}")
+        for reason, count in sorted(self.failed_by_reason.items()):
+            table.add_row(f"  {reason or 'unrecorded reason'}", f"{count:,}")
+        table.add_row("no outcome yet", f"{self.no_outcome:,}")
+        if self.orphan_logs:
+            table.add_row("logs without a source", f"{self.orphan_logs:,}")
+        for kind, count in self.requests().items():
+            table.add_row(f"{kind} requests", f"{count:,}")
+        table.add_row(
+            "estimated request cost",
+            f"${self.cost():.4f} ({PRICES_NOTE}; task time is billed on top)",
+        )
+        return table
+
+
+def build_report(clients: Clients, stack: Stack, out: IO[str] | None = None) -> Report:
+    report = Report()
+    write: Callable[[tuple[str, ...]], object] = lambda row: None  # noqa: E731
+    if out is not None:
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        write = writer.writerow
+    entries = walk(clients.s3, place(stack), stack.source_prefix, threads=LISTING_THREADS)
+    for entry in entries:
+        write(_record(clients, stack, report, entry))
+    return report
+
+
+def _record(clients: Clients, stack: Stack, report: Report, entry: Joined) -> tuple[str, ...]:
+    if entry.source is None:
+        report.orphan_logs += 1
+    log = entry.log
+    if log is None or (entry.source is not None and not entry.up_to_date):
+        report.no_outcome += 1
+        return (entry.key, NO_OUTCOME, "", "")
+    if log.outcome is Outcome.SUCCESS:
+        if entry.source is not None:
+            report.succeeded += 1
+        return (entry.key, log.outcome.value, "", output_key(stack.dest_prefix, entry.key))
+    where = log_key(stack.dest_prefix, entry.key, Outcome.FAILED)
+    reason = failure_reason(clients.s3, stack.dest_bucket, where)
+    if entry.source is not None:
+        report.failed_by_reason[reason] += 1
+    return (entry.key, log.outcome.value, reason, "")
