@@ -1,0 +1,210 @@
+"""The commands against moto's in-process AWS: what each one sends, reads and writes."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from botocore.stub import Stubber
+
+from contract.ssm import Param, ssm_path
+from ops.cli import EXIT_OK, main
+from ops.clients import Clients
+from ops.retry import move_by_hand, redrive
+from ops.stack import load_stack
+from tests.integration.ops.conftest import DEST_BUCKET, SOURCE_BUCKET, STACK, MotoStack
+from worker.events import parse_body
+
+Runner = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def run(clients: Clients, capsys: pytest.CaptureFixture[str]) -> Runner:
+    """Run the CLI in this process; return its exit code and what it printed."""
+
+    def run_cli(*argv: str) -> tuple[int, str]:
+        code = main(["--stack", STACK, *argv], clients)
+        captured = capsys.readouterr()
+        assert code == EXIT_OK, captured.err
+        return code, captured.out
+
+    return run_cli
+
+
+def keys_of(bodies: list[str]) -> list[str]:
+    return sorted(record.key for body in bodies for record in parse_body(body).records)
+
+
+def test_backfill_enqueues_the_matching_objects_without_an_outcome(
+    stack: MotoStack, run: Runner
+) -> None:
+    # GIVEN objects in folders and at the top, one already done, one the filter ignores
+    for key in ("ecsproc/top.jpg", "ecsproc/a/1.jpg", "ecsproc/a/2 two.png", "ecsproc/b/3+.jpg"):
+        stack.put_source(key)
+    stack.put_source("ecsproc/notes.txt")
+    stack.put_source("elsewhere/x.jpg")
+    stack.put_log("ecsproc/a/1.jpg", "success")
+    # WHEN backfilled
+    _, out = run("backfill")
+    # THEN one message per object still to do, in the worker's event shape
+    bodies = stack.queued_bodies()
+    assert keys_of(bodies) == ["ecsproc/a/2 two.png", "ecsproc/b/3+.jpg", "ecsproc/top.jpg"]
+    assert {record.bucket for body in bodies for record in parse_body(body).records} == {
+        SOURCE_BUCKET
+    }
+    assert "listed 4 / already done 1 / enqueued 3" in out
+
+
+def test_backfill_all_dry_run_and_prefix(stack: MotoStack, run: Runner) -> None:
+    for key in ("ecsproc/a/1.jpg", "ecsproc/b/2.jpg"):
+        stack.put_source(key)
+        stack.put_log(key, "success")
+    # --dry-run counts and sends nothing
+    _, out = run("backfill", "--all", "--dry-run")
+    assert "listed 2 / already done 0 / would enqueue 2" in out
+    assert stack.queued_bodies() == []
+    # without --all, everything is done
+    _, out = run("backfill")
+    assert "enqueued 0" in out
+    # --all --prefix reprocesses that folder only
+    run("backfill", "--all", "--prefix", "ecsproc/b/")
+    assert keys_of(stack.queued_bodies()) == ["ecsproc/b/2.jpg"]
+
+
+def test_retry_enqueues_failures_of_the_reason_asked_and_moves_the_dlq(
+    stack: MotoStack, run: Runner, clients: Clients
+) -> None:
+    for key, reason in (("ecsproc/bad.jpg", "corrupt"), ("ecsproc/gone.jpg", "object-gone")):
+        stack.put_log(key, "failed", json.dumps({"error": {"reason": reason}}).encode())
+    stack.put_log("ecsproc/fixed.jpg", "failed")
+    stack.put_log("ecsproc/ok.jpg", "success")
+    # A stack whose queue the user brought has no DLQ under it (and moto no StartMessageMoveTask)
+    stack.ssm.delete_parameter(Name=ssm_path(STACK) + Param.DLQ_URL)
+    # WHEN retrying only the corrupt ones
+    _, out = run("retry", "--reason", "corrupt")
+    assert keys_of(stack.queued_bodies()) == ["ecsproc/bad.jpg"]
+    assert "re-enqueued 1 failed file(s); no DLQ under the stack" in out
+    # and without a reason, every file whose newest log is a failure
+    run("retry")
+    assert keys_of(stack.queued_bodies()) == [
+        "ecsproc/bad.jpg",
+        "ecsproc/fixed.jpg",
+        "ecsproc/gone.jpg",
+    ]
+    # and the DLQ by hand (moto has no StartMessageMoveTask), body for body
+    bodies = [f'{{"Records": [], "n": {index}}}' for index in range(13)]
+    for body in bodies:
+        stack.sqs.send_message(QueueUrl=stack.dlq_url, MessageBody=body)
+    assert move_by_hand(clients.sqs, stack.dlq_url, stack.queue_url) == 13
+    assert sorted(stack.queued_bodies()) == sorted(bodies)
+    assert stack.queued_bodies(stack.dlq_url) == []
+
+
+def test_retry_moves_the_dlq_with_sqs_own_move_task_on_aws(
+    stack: MotoStack, clients: Clients
+) -> None:
+    registry = load_stack(clients.ssm, STACK)
+    with Stubber(clients.sqs) as stubber:
+        for url, name in ((stack.dlq_url, "dlq"), (stack.queue_url, "queue")):
+            stubber.add_response(
+                "get_queue_attributes",
+                {"Attributes": {"QueueArn": f"arn:aws:sqs:us-east-1:123456789012:{name}"}},
+                {"QueueUrl": url, "AttributeNames": ["QueueArn"]},
+            )
+        stubber.add_response(
+            "start_message_move_task",
+            {"TaskHandle": "handle-1"},
+            {
+                "SourceArn": "arn:aws:sqs:us-east-1:123456789012:dlq",
+                "DestinationArn": "arn:aws:sqs:us-east-1:123456789012:queue",
+            },
+        )
+        assert "handle-1" in redrive(clients.sqs, registry)
+        stubber.assert_no_pending_responses()
+
+
+def test_report_counts_outcomes_by_reason_and_writes_one_row_per_file(
+    stack: MotoStack, run: Runner, tmp_path: Path
+) -> None:
+    stack.put_source("ecsproc/ok.jpg")
+    stack.put_log("ecsproc/ok.jpg", "success")
+    stack.put_source("ecsproc/bad.jpg")
+    stack.put_log("ecsproc/bad.jpg", "failed", b'{"error": {"reason": "corrupt"}}')
+    stack.put_source("ecsproc/waiting.jpg")
+    _, out = run("report", "--out", str(tmp_path / "report.csv"))
+    rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8")))
+    assert sorted((row["key"], row["outcome"], row["reason"]) for row in rows) == [
+        ("ecsproc/bad.jpg", "failed", "corrupt"),
+        ("ecsproc/ok.jpg", "success", ""),
+        ("ecsproc/waiting.jpg", "none", ""),
+    ]
+    assert [row["output_key"] for row in rows if row["outcome"] == "success"] == [
+        "processed/ecsproc/ok.jpg"
+    ]
+    for line in ("succeeded", "corrupt", "no outcome yet"):
+        assert any(line in row and row.rstrip().endswith("1 │") for row in out.splitlines()), out
+
+
+def test_status_json_and_pause_resume(stack: MotoStack, run: Runner) -> None:
+    stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="{}")
+    stack.sqs.send_message(QueueUrl=stack.dlq_url, MessageBody="{}")
+    _, out = run("pause")
+    assert "pulumi up" in out
+    name = ssm_path(STACK) + Param.ENABLED
+    assert stack.ssm.get_parameter(Name=name)["Parameter"]["Value"] == "0"
+    _, out = run("status", "--json")
+    status = json.loads(out)
+    assert status["enabled"] is False
+    assert (status["visible"], status["dlq_depth"], status["tasks_running"]) == (1, 1, 0)
+    run("resume")
+    assert stack.ssm.get_parameter(Name=name)["Parameter"]["Value"] == "1"
+
+
+def test_backfill_from_an_inventory_report_reads_its_data_files_in_any_order(
+    stack: MotoStack, run: Runner
+) -> None:
+    # GIVEN a CSV report of two gzipped data files, unsorted, keys URL-encoded with + for space
+    schema = "Bucket, Key, Size, LastModifiedDate, IsLatest"
+    data = {
+        "inventory/data/1.csv.gz": [
+            (SOURCE_BUCKET, "ecsproc/z+last.jpg", "10", "2026-12-01T10:00:00.000Z", "true"),
+            (SOURCE_BUCKET, "ecsproc/done.jpg", "10", "2026-12-01T10:00:00.000Z", "true"),
+            (SOURCE_BUCKET, "ecsproc/old-version.jpg", "10", "2026-12-01T10:00:00.000Z", "false"),
+        ],
+        "inventory/data/2.csv.gz": [
+            (SOURCE_BUCKET, "ecsproc/caf%C3%A9.jpg", "10", "2026-12-01T10:00:00.000Z", "true"),
+            (SOURCE_BUCKET, "ecsproc/notes.txt", "10", "2026-12-01T10:00:00.000Z", "true"),
+            (SOURCE_BUCKET, "ecsproc/a%2Bb.jpg", "10", "2026-12-01T10:00:00.000Z", "true"),
+        ],
+    }
+    for key, rows in data.items():
+        text = io.StringIO()
+        csv.writer(text).writerows(rows)
+        stack.s3.put_object(
+            Bucket=DEST_BUCKET, Key=key, Body=gzip.compress(text.getvalue().encode())
+        )
+    manifest = {
+        "sourceBucket": SOURCE_BUCKET,
+        "destinationBucket": f"arn:aws:s3:::{DEST_BUCKET}",
+        "fileFormat": "CSV",
+        "fileSchema": schema,
+        "files": [{"key": key, "size": 1, "MD5checksum": "x"} for key in data],
+    }
+    stack.s3.put_object(
+        Bucket=DEST_BUCKET, Key="inventory/manifest.json", Body=json.dumps(manifest)
+    )
+    stack.put_log("ecsproc/done.jpg", "success")
+    # WHEN backfilled from it
+    _, out = run("backfill", "--inventory", f"s3://{DEST_BUCKET}/inventory/manifest.json")
+    # THEN the current, matching objects without an outcome are enqueued, keys decoded
+    assert keys_of(stack.queued_bodies()) == [
+        "ecsproc/a+b.jpg",
+        "ecsproc/café.jpg",
+        "ecsproc/z last.jpg",
+    ]
+    assert "listed 4 / already done 1 / enqueued 3" in out
