@@ -37,6 +37,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.worker_scaling
 	$(BIN)/python -m bench.worker_latency
 	$(BIN)/python -m bench.local_throughput
+	$(BIN)/python -m bench.ops_backfill
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis out bench/results

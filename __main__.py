@@ -7,6 +7,7 @@ logic lives in ``components/``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pulumi
 
@@ -125,10 +126,16 @@ registry = StackRegistry(
         parameters=pipeline_spec.ssm_parameters(
             config,
             queue_url=storage.queue_url,
+            # A queue the user brought: its DLQ, if any, is not the stack's to redrive. Otherwise
+            # the stack created the DLQ, so its URL is never None.
+            dlq_url=cast("pulumi.Output[str]", storage.dlq_url)
+            if config.queue_name is None
+            else None,
             cluster_name=workers.cluster_name,
             task_definition_arn=workers.task_definition_arn,
             security_group_ids=workers.security_group_ids.apply(encode_list),
             subnet_ids=workers.subnet_ids.apply(encode_list),
+            source_bucket=storage.source_bucket_name,
             dest_bucket=storage.dest_bucket_name,
         ),
     ),

@@ -17,7 +17,7 @@ from typing import TypeVar
 from contract.config import PipelineConfig
 from contract.env import Env
 from contract.ssm import Param
-from contract.values import encode_flag
+from contract.values import encode_flag, encode_list
 
 WORKER_CONTAINER_NAME = "worker"
 WORKER_STOP_TIMEOUT_SECONDS = 30
@@ -68,18 +68,22 @@ def ssm_parameters(
     config: PipelineConfig,
     *,
     queue_url: V,
+    dlq_url: V | None,
     cluster_name: V,
     task_definition_arn: V,
     security_group_ids: V,
     subnet_ids: V,
+    source_bucket: V,
     dest_bucket: V,
 ) -> dict[Param, V | str]:
     """Every parameter of the stack's registry, by name: the resources' names and addresses,
-    and the config the scaler and the worker act on, encoded as the contract spells it.
+    and the config the scaler, the worker and ``python -m ops`` act on, encoded as the contract
+    spells it.
 
-    ``security_group_ids`` and ``subnet_ids`` are comma-separated (``values.encode_list``). An
-    empty destination prefix is left out: SSM cannot hold an empty value, and the parameter's
-    absence means the bucket root.
+    ``security_group_ids`` and ``subnet_ids`` are comma-separated (``values.encode_list``), as
+    are the source suffixes. ``dlq_url`` is None for a queue the user brought (its DLQ, if any,
+    is not the stack's). Empty values are left out, since SSM cannot hold one: no destination
+    prefix means the bucket root, no source prefix or suffixes every key.
     """
     parameters: dict[Param, V | str] = {
         Param.UNPROCESSED_SQS_URL: queue_url,
@@ -88,8 +92,8 @@ def ssm_parameters(
         Param.ECS_TASK_DEFINITION: task_definition_arn,
         Param.ECS_TASK_SECURITYGROUP: security_group_ids,
         Param.ECS_TASK_SUBNET: subnet_ids,
+        Param.S3_SOURCE_BUCKET: source_bucket,
         Param.S3_DEST_BUCKET: dest_bucket,
-        Param.S3_DEST_PREFIX: config.dest_prefix,
         Param.ENABLED: encode_flag(config.enabled),
         Param.ECS_MAX_TASKS: str(config.max_tasks),
         Param.ECS_MAX_TASKS_PER_RUN: str(config.max_tasks_per_run),
@@ -97,9 +101,20 @@ def ssm_parameters(
         Param.ECS_ASSIGN_PUBLIC_IP: encode_flag(config.assign_public_ip),
         Param.ECS_CAPACITY: config.capacity.value,
     }
-    if not config.dest_prefix:
-        del parameters[Param.S3_DEST_PREFIX]
+    if dlq_url is not None:
+        parameters[Param.DLQ_URL] = dlq_url
+    optional_text = (
+        (Param.S3_SOURCE_PREFIX, config.source_prefix),
+        (Param.S3_SOURCE_SUFFIXES, encode_list(_suffixes(config))),
+        (Param.S3_DEST_PREFIX, config.dest_prefix),
+    )
+    parameters.update({param: text for param, text in optional_text if text})
     return parameters
+
+
+def _suffixes(config: PipelineConfig) -> tuple[str, ...]:
+    """The notification's suffixes; none means every key under the prefix."""
+    return (config.source_suffix,) if config.source_suffix else ()
 
 
 def worker_environment(

@@ -8,6 +8,7 @@ worker task definition, the worker security group, and every SSM parameter of th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +46,16 @@ class Clients:
     ssm: Any
 
 
-def provision(clients: Clients, settings: LocalSettings) -> Deployment:
+def provision(
+    clients: Clients,
+    settings: LocalSettings,
+    before_notification: Callable[[str], None] = lambda source_bucket: None,
+) -> Deployment:
+    """``before_notification`` is given the source bucket while S3 would still send no event
+    for what is put in it: how a dataset that predates the stack looks (``--preload``)."""
     source_bucket = _create_bucket(clients.s3, settings.resource_name("source"))
     dest_bucket = _create_bucket(clients.s3, settings.resource_name("dest"))
+    before_notification(source_bucket)
     queue_url, queue_arn, dlq_url = _create_queue(clients.sqs, settings)
     _create_notification(clients.s3, source_bucket, queue_arn, settings)
     cluster = settings.resource_name("cluster")
@@ -59,10 +67,12 @@ def provision(clients: Clients, settings: LocalSettings) -> Deployment:
     parameters = pipeline_spec.ssm_parameters(
         settings.config,
         queue_url=queue_url,
+        dlq_url=dlq_url,
         cluster_name=cluster,
         task_definition_arn=task_definition_arn,
         security_group_ids=security_group,
         subnet_ids=encode_list(subnets),
+        source_bucket=source_bucket,
         dest_bucket=dest_bucket,
     )
     for name, value in parameters.items():

@@ -22,10 +22,12 @@ def test_ssm_parameters_hold_the_resources_and_the_config_as_the_contract_spells
     built = pipeline_spec.ssm_parameters(
         config,
         queue_url="https://queue",
+        dlq_url="https://dlq",
         cluster_name="cluster",
         task_definition_arn="arn:task:1",
         security_group_ids="sg-1",
         subnet_ids="subnet-1,subnet-2",
+        source_bucket="source",
         dest_bucket="dest",
     )
     assert {name.value: value for name, value in built.items()} == {
@@ -43,6 +45,10 @@ def test_ssm_parameters_hold_the_resources_and_the_config_as_the_contract_spells
         "PIPELINE_MESSAGES_PER_TASK": "1",
         "PIPELINE_ECS_ASSIGN_PUBLIC_IP": "0",
         "PIPELINE_ECS_CAPACITY": "FARGATE_SPOT",
+        "PIPELINE_DLQ_URL": "https://dlq",
+        "PIPELINE_S3_SOURCE_BUCKET": "source",
+        "PIPELINE_S3_SOURCE_PREFIX": "ecsproc/",
+        "PIPELINE_S3_SOURCE_SUFFIXES": ".jpg",
     }
     assert set(built) == set(Param)
 
@@ -51,14 +57,35 @@ def test_an_empty_destination_prefix_is_left_out_of_the_parameters() -> None:
     built = pipeline_spec.ssm_parameters(
         parse_config({"destPrefix": ""}),
         queue_url="q",
+        dlq_url="dlq",
         cluster_name="c",
         task_definition_arn="t",
         security_group_ids="g",
         subnet_ids="s",
+        source_bucket="src",
         dest_bucket="d",
     )
     assert Param.S3_DEST_PREFIX not in built
     assert built[Param.S3_DEST_BUCKET] == "d"
+
+
+def test_every_key_and_a_queue_brought_by_the_user_leave_their_parameters_out() -> None:
+    # GIVEN no source prefix or suffix (every key) and no DLQ of the stack's
+    built = pipeline_spec.ssm_parameters(
+        parse_config({"sourcePrefix": "", "sourceSuffix": ""}),
+        queue_url="q",
+        dlq_url=None,
+        cluster_name="c",
+        task_definition_arn="t",
+        security_group_ids="g",
+        subnet_ids="s",
+        source_bucket="src",
+        dest_bucket="d",
+    )
+    # THEN SSM (which holds no empty value) gets none of those three: absence is the meaning
+    absent = {Param.S3_SOURCE_PREFIX, Param.S3_SOURCE_SUFFIXES, Param.DLQ_URL}
+    assert set(built) == set(Param) - absent
+    assert built[Param.S3_SOURCE_BUCKET] == "src"
 
 
 def test_contract_parameter_names() -> None:
@@ -77,6 +104,10 @@ def test_contract_parameter_names() -> None:
         "PIPELINE_MESSAGES_PER_TASK",
         "PIPELINE_ECS_ASSIGN_PUBLIC_IP",
         "PIPELINE_ECS_CAPACITY",
+        "PIPELINE_S3_SOURCE_BUCKET",
+        "PIPELINE_S3_SOURCE_PREFIX",
+        "PIPELINE_S3_SOURCE_SUFFIXES",
+        "PIPELINE_DLQ_URL",
     }
 
 

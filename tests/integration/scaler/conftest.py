@@ -90,10 +90,12 @@ def create_pipeline(**overrides: str) -> Pipeline:
     values = pipeline_spec.ssm_parameters(
         parse_config({}),
         queue_url=queue_url,
+        dlq_url=None,
         cluster_name=CLUSTER,
         task_definition_arn=task_definition_arn,
         security_group_ids=group,
         subnet_ids=",".join(subnets),
+        source_bucket="fargate-pipeline-test-source",
         dest_bucket="fargate-pipeline-test-dest",
     )
     for param, value in values.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from contract.ssm import Param
 from tests.unit.infra import types as t
 from tests.unit.infra.conftest import BYO_DEST, BYO_QUEUE, BYO_SOURCE, byo_mocks
 from tests.unit.infra.mocks import queue_url
@@ -34,7 +35,7 @@ DEFAULT_GRAPH = {
     # the account has never used ECS (test_first_ecs_use.py)
     t.SERVICE_LINKED_ROLE: 1,
     t.STACK_REGISTRY: 1,
-    t.PARAMETER: 14,
+    t.PARAMETER: 18,
     t.QUEUE_SCALER: 1,
     t.FUNCTION: 1,
     t.ASYNC_CONFIG: 1,
@@ -86,6 +87,7 @@ def test_bring_your_own_creates_nothing_of_theirs(byo_run: StackRun) -> None:
     for typ in USER_OWNED:
         del expected[typ]
     expected[t.METRIC_ALARM] -= 1  # their queue's DLQ, if any, is not the stack's to watch
+    expected[t.PARAMETER] -= 1  # nor to redrive: no PIPELINE_DLQ_URL
     assert graph == expected
 
 
@@ -110,6 +112,10 @@ def test_bring_your_own_looks_their_resources_up(byo_run: StackRun) -> None:
     assert byo_run.outputs["destBucket"] == BYO_DEST
     assert byo_run.outputs["queueUrl"] == queue_url(BYO_QUEUE)
     assert byo_run.outputs["dlqUrl"] is None
+    # nor a PIPELINE_DLQ_URL: the DLQ (if any) of the user's queue is not the stack's
+    parameters = {p.inputs["name"].rsplit("/", 1)[-1] for p in byo_run.of_type(t.PARAMETER)}
+    assert Param.DLQ_URL.value not in parameters
+    assert Param.UNPROCESSED_SQS_URL.value in parameters
 
 
 def test_own_queue_means_no_notification_and_no_queue_policy() -> None:

@@ -208,6 +208,10 @@ def test_ssm_parameters_hold_every_contract_name_under_the_stack_path(
         Param.MESSAGES_PER_TASK: "1",
         Param.ECS_ASSIGN_PUBLIC_IP: "1",
         Param.ECS_CAPACITY: "FARGATE",
+        Param.DLQ_URL: default_run.outputs["dlqUrl"],
+        Param.S3_SOURCE_BUCKET: default_run.outputs["sourceBucket"],
+        Param.S3_SOURCE_PREFIX: "ecsproc/",
+        Param.S3_SOURCE_SUFFIXES: ".jpg",
     }
     assert values[Param.ECS_TASK_DEFINITION] == default_run.outputs["taskDefinitionArn"]
 
