@@ -6,7 +6,10 @@ import argparse
 import contextlib
 import json
 import logging
+import shlex
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -20,9 +23,10 @@ from contract.layout import Outcome, log_key
 from local.contact_sheet import SheetEntry, write_contact_sheet
 from local.display import ProgressDisplay, summary_table
 from local.emulator import REGION
-from local.pipeline import LocalPipeline, Status
+from local.pipeline import PROJECT_ROOT, LocalPipeline, Status
 from local.settings import LocalSettings
 
+OPS_COMMAND = (sys.executable, "-m", "ops")
 SAMPLES = Path(__file__).resolve().parent / "samples"
 TICK_SECONDS = 0.5
 EXIT_INCOMPLETE = 1
@@ -39,8 +43,14 @@ def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.
     parser.add_argument(
         "--images",
         type=Path,
-        default=SAMPLES,
-        help="folder of files to upload (default: the bundled sample photos)",
+        help="folder of files to upload (default: the bundled sample photos, unless --preload)",
+    )
+    parser.add_argument(
+        "--preload",
+        type=Path,
+        metavar="DIR",
+        help="put these files in the bucket before its notification exists, as a dataset "
+        "already in S3 is, then process them with `python -m ops --stack local backfill`",
     )
     parser.add_argument(
         "--out",
@@ -124,10 +134,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         console.print(f"[red]error:[/] {error}")
         return EXIT_USAGE
-    images = _images(args.images) if not args.serve else []
-    if not args.serve and not images:
-        console.print(f"[red]error:[/] no files to upload in {args.images}")
-        return EXIT_USAGE
+    if args.images is None and not args.preload:
+        args.images = SAMPLES
+    images = _images(args.images) if args.images and not args.serve else []
+    preload = _images(args.preload) if args.preload else []
+    for flag, folder, found in (
+        ("--images", args.images, images),
+        ("--preload", args.preload, preload),
+    ):
+        if folder is not None and not found and not (flag == "--images" and args.serve):
+            console.print(f"[red]error:[/] no files to upload in {folder} ({flag})")
+            return EXIT_USAGE
 
     log_directory = (
         args.out / "task-logs"
@@ -144,11 +161,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         with (
             _sigterm_as_interrupt(),
             LocalPipeline(
-                settings, log_directory=log_directory, sink=stream if args.verbose else None
+                settings,
+                log_directory=log_directory,
+                sink=stream if args.verbose else None,
+                preload=(preload, args.preload) if args.preload else None,
             ) as pipeline,
         ):
+            _report_skipped(pipeline, console, pipeline.preload_skipped)
             if args.serve:
                 return _serve(pipeline, console)
+            if args.preload and _backfill(pipeline, console) != 0:
+                return EXIT_INCOMPLETE
             return _run_batch(pipeline, console, args, images, log_directory)
     except KeyboardInterrupt:
         console.print("interrupted: workers stopped, emulator shut down")
@@ -162,17 +185,13 @@ def _run_batch(
     images: list[Path],
     log_directory: Path,
 ) -> int:
-    skipped = pipeline.upload(images, args.images)
-    for path in skipped:
+    if images:
+        _report_skipped(pipeline, console, pipeline.upload(images, args.images))
         console.print(
-            f"[yellow]skipped[/] {path.name}: the notification only picks up keys ending in "
-            f"{_suffixes(pipeline)} (see --source-suffix)"
+            f"uploaded {len(images)} files to s3://{pipeline.deployment.source_bucket}/"
+            f"{pipeline.settings.config.source_prefix}; the scaler runs every "
+            f"{pipeline.settings.schedule_seconds:g} s"
         )
-    console.print(
-        f"uploaded {len(pipeline.files)} files to s3://{pipeline.deployment.source_bucket}/"
-        f"{pipeline.settings.config.source_prefix}; the scaler runs every "
-        f"{pipeline.settings.schedule_seconds:g} s"
-    )
     deadline = time.monotonic() + args.timeout
     with ProgressDisplay(console, "files") as display:
         while True:
@@ -191,6 +210,32 @@ def _run_batch(
         _write_results(pipeline, console, args.out)
     console.print(f"task logs: {log_directory}")
     return 0 if status.unaccounted == 0 else EXIT_INCOMPLETE
+
+
+def _report_skipped(pipeline: LocalPipeline, console: Console, skipped: list[Path]) -> None:
+    for path in skipped:
+        console.print(
+            f"[yellow]skipped[/] {path.name}: the notification only picks up keys ending in "
+            f"{_suffixes(pipeline)} (see --source-suffix)"
+        )
+
+
+def _preloaded_note(pipeline: LocalPipeline) -> str:
+    return (
+        f"{len(pipeline.files)} files were in s3://{pipeline.deployment.source_bucket}/"
+        f"{pipeline.settings.config.source_prefix} before its notification existed: S3 sends no "
+        "event for those, so nothing processes them until a backfill enqueues them"
+    )
+
+
+def _backfill(pipeline: LocalPipeline, console: Console) -> int:
+    """Run the operations CLI's backfill as a user would, from another terminal."""
+    console.print(_preloaded_note(pipeline), soft_wrap=True)
+    command = [*OPS_COMMAND, "--stack", pipeline.settings.stack, "backfill"]
+    console.print(f"$ python {shlex.join(command[1:])}", highlight=False)
+    return subprocess.run(
+        command, env=pipeline.environment, cwd=PROJECT_ROOT, check=False
+    ).returncode
 
 
 def _serve(pipeline: LocalPipeline, console: Console) -> int:
@@ -223,10 +268,19 @@ def _serve(pipeline: LocalPipeline, console: Console) -> int:
     {aws_upload}
   or, with boto3:
     {boto3_upload}
+  and operate it (backfill, retry, status, report, pause, resume):
+    python -m ops --stack {pipeline.settings.stack} status
 """,
         highlight=False,
         soft_wrap=True,
     )
+    if pipeline.files:
+        console.print(
+            f"{_preloaded_note(pipeline)}: in the other terminal, run\n"
+            f"    python -m ops --stack {pipeline.settings.stack} backfill\n",
+            highlight=False,
+            soft_wrap=True,
+        )
     with ProgressDisplay(console, "files") as display:
         try:
             while True:

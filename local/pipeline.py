@@ -76,13 +76,18 @@ class LocalPipeline:
         emulator: Emulator | None = None,
         worker_command: Sequence[str] = WORKER_COMMAND,
         sink: LineSink | None = None,
+        preload: tuple[Sequence[Path], Path] | None = None,
     ) -> None:
+        """``preload``: files (and the folder their keys are relative to) put in the source
+        bucket before its notification exists, so S3 sends no event for them."""
         self.settings = settings
+        self._preload = preload
         self._log_directory = log_directory
         self._emulator = emulator
         self._worker_command = worker_command
         self._sink = sink
         self._exit_stack = contextlib.ExitStack()
+        self.preload_skipped: list[Path] = []
         self.files: set[str] = set()
         """Source keys this run is responsible for: uploaded by it, or discovered in serve mode."""
         self.scaler_runs: list[ScalerResult] = []
@@ -115,6 +120,8 @@ class LocalPipeline:
         # Worker processes reach the emulator through their environment, as on Fargate; this
         # process's own clients are pointed at it explicitly.
         environment = emulator.environment(os.environ)
+        self.environment = environment
+        """What a process (a worker, or an operator's command) needs to reach the emulator."""
         self.clients = Clients(
             s3=emulator.client("s3"),
             sqs=emulator.client("sqs"),
@@ -125,7 +132,9 @@ class LocalPipeline:
         self._scaler_clients = ScalerClients(
             ssm=self.clients.ssm, sqs=self.clients.sqs, ecs=self.clients.ecs
         )
-        self.deployment: Deployment = provision(self.clients, self.settings)
+        self.deployment: Deployment = provision(
+            self.clients, self.settings, before_notification=self._put_preload
+        )
         self.fargate = FargateStandIn(
             ecs=self.clients.ecs,
             cluster=self.deployment.cluster,
@@ -152,15 +161,21 @@ class LocalPipeline:
         Files the notification would not pick up (wrong suffix) are returned, not uploaded: they
         would never be processed and the run could not finish.
         """
+        return self._put(self.deployment.source_bucket, files, root)
+
+    def _put_preload(self, source_bucket: str) -> None:
+        if self._preload is not None:
+            files, root = self._preload
+            self.preload_skipped = self._put(source_bucket, files, root)
+
+    def _put(self, bucket: str, files: Iterable[Path], root: Path) -> list[Path]:
         skipped: list[Path] = []
         for path in files:
             key = self.settings.config.source_prefix + path.relative_to(root).as_posix()
             if not self._picked_up(key):
                 skipped.append(path)
                 continue
-            self.clients.s3.put_object(
-                Bucket=self.deployment.source_bucket, Key=key, Body=path.read_bytes()
-            )
+            self.clients.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
             self.files.add(key)
         return skipped
 
