@@ -69,7 +69,11 @@ class Report:
         )
 
     def table(self, stack: str) -> Table:
-        table = Table(title=f"fargate-pipeline ({stack}): outcomes", show_header=False)
+        table = Table(
+            title=f"fargate-pipeline ({stack}): outcomes",
+            caption=f"{PRICES_NOTE}; Fargate task time is billed on top",
+            show_header=False,
+        )
         table.add_column(style="bold")
         table.add_column(justify="right")
         table.add_row("succeeded", f"{self.succeeded:,}")
@@ -81,10 +85,7 @@ class Report:
             table.add_row("logs without a source", f"{self.orphan_logs:,}")
         for kind, count in self.requests().items():
             table.add_row(f"{kind} requests", f"{count:,}")
-        table.add_row(
-            "estimated request cost",
-            f"${self.cost():.4f} ({PRICES_NOTE}; task time is billed on top)",
-        )
+        table.add_row("estimated request cost", f"${self.cost():.4f}")
         return table
 
 

@@ -1,0 +1,174 @@
+"""``python -m ops`` as a user runs it: a subprocess against ``python -m local --serve``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from contract.layout import logs_prefix
+from contract.ssm import Param, ssm_path
+from local.pipeline import PROJECT_ROOT
+from ops.events import object_created
+from tests.support import images
+
+SOURCE = "fargate-pipeline-local-source"
+DEST = "fargate-pipeline-local-dest"
+LOGS = logs_prefix("processed")
+SERVE = (sys.executable, "-m", "local", "--serve")
+FILES = ("ecsproc/a b.jpg", "ecsproc/c+d.jpg", "ecsproc/déjà vu/é.jpg")
+
+
+@pytest.fixture
+def serving(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """``python -m local --serve --preload``: FILES in the bucket before its notification;
+    yields the environment the banner tells a user to export."""
+    preload = tmp_path / "preload"
+    for key in FILES:
+        path = preload / key.removeprefix("ecsproc/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(images.jpeg())
+    process = subprocess.Popen(
+        [*SERVE, "--preload", str(preload), "--schedule-seconds", "1", "--idle-seconds", "2"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert process.stdout is not None
+        banner = ""
+        while "ops --stack local backfill" not in banner:
+            line = process.stdout.readline()
+            assert line, f"local --serve ended early:\n{banner}"
+            banner += line
+        exported = re.search(r"export (.+)", banner)
+        assert exported is not None, banner
+        settings = dict(item.split("=", 1) for item in exported.group(1).split())
+        yield {**os.environ, **settings}
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=45)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def ops(environment: dict[str, str], *argv: str) -> str:
+    """Run the CLI as a user would; return its output, failing on a non-zero exit."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ops", "--stack", "local", *argv],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def client(environment: dict[str, str], service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=environment["AWS_ENDPOINT_URL"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        region_name="us-east-1",
+    )
+
+
+def logs(s3: Any) -> dict[str, datetime]:
+    """Every log object: key -> last modified."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=DEST, Prefix=LOGS)
+    return {
+        entry["Key"].removeprefix(LOGS): entry["LastModified"]
+        for page in pages
+        for entry in page.get("Contents", [])
+    }
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def test_backfill_report_pause_and_retry_against_the_local_pipeline(
+    serving: dict[str, str], tmp_path: Path
+) -> None:
+    s3, sqs = client(serving, "s3"), client(serving, "sqs")
+    successes = {f"{key}.success" for key in FILES}
+    # GIVEN files put before the notification existed: nothing processes them
+    assert logs(s3) == {}
+    # WHEN backfilled
+    assert "listed 3 / already done 0 / enqueued 3" in ops(serving, "backfill")
+    # THEN every one is processed
+    wait_for(lambda: set(logs(s3)) == successes, "every preloaded file's .success")
+    first = logs(s3)
+    # AND a second backfill enqueues nothing
+    assert "listed 3 / already done 3 / enqueued 0" in ops(serving, "backfill")
+    # AND report matches the logs
+    ops(serving, "report", "--out", str(tmp_path / "report.csv"))
+    rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8")))
+    assert sorted((row["key"], row["outcome"]) for row in rows) == [
+        (key, "success") for key in sorted(FILES)
+    ]
+
+    def status() -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(ops(serving, "status", "--json"))
+        return loaded
+
+    def quiet() -> bool:
+        """No task running and nothing queued (read directly: polling through the CLI would
+        start a process per look)."""
+        ecs = client(serving, "ecs")
+        tasks = ecs.list_tasks(cluster="fargate-pipeline-local-cluster", desiredStatus="RUNNING")
+        depth = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]["ApproximateNumberOfMessages"]
+        return not tasks["taskArns"] and depth == "0"
+
+    queue_url = client(serving, "ssm").get_parameter(
+        Name=ssm_path("local") + Param.UNPROCESSED_SQS_URL
+    )["Parameter"]["Value"]
+    dlq_url = client(serving, "ssm").get_parameter(Name=ssm_path("local") + Param.DLQ_URL)[
+        "Parameter"
+    ]["Value"]
+    # WHEN paused (once the idle workers are gone) and everything is enqueued again with --all
+    wait_for(quiet, "the idle workers to exit")
+    ops(serving, "pause")
+    assert "enqueued 3" in ops(serving, "backfill", "--all")
+    # AND a file's message sits in the DLQ (as after a destination outage outlasted its receives)
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=object_created(SOURCE, FILES[0], 0))
+    time.sleep(3)  # three scaler runs
+    # THEN no task starts while paused
+    paused = status()
+    assert (paused["enabled"], paused["tasks_running"], paused["visible"]) == (False, 0, 3)
+    assert paused["dlq_depth"] == 1
+    # WHEN retried and resumed
+    assert "moved 1 message(s) from the DLQ" in ops(serving, "retry")
+    ops(serving, "resume")
+    # THEN --all reprocessed every file, each ending with one .success, and the DLQ drained
+    wait_for(
+        lambda: all(logs(s3).get(name, first[name]) > first[name] for name in successes),
+        "every file reprocessed",
+    )
+    wait_for(quiet, "the queue to empty")
+    assert set(logs(s3)) == successes
+    assert status()["dlq_depth"] == 0
