@@ -105,16 +105,11 @@ def ssm_parameters(
         parameters[Param.DLQ_URL] = dlq_url
     optional_text = (
         (Param.S3_SOURCE_PREFIX, config.source_prefix),
-        (Param.S3_SOURCE_SUFFIXES, encode_list(_suffixes(config))),
+        (Param.S3_SOURCE_SUFFIXES, encode_list(config.source_suffixes)),
         (Param.S3_DEST_PREFIX, config.dest_prefix),
     )
     parameters.update({param: text for param, text in optional_text if text})
     return parameters
-
-
-def _suffixes(config: PipelineConfig) -> tuple[str, ...]:
-    """The notification's suffixes; none means every key under the prefix."""
-    return (config.source_suffix,) if config.source_suffix else ()
 
 
 def worker_environment(

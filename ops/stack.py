@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contract.config import upload_matches
 from contract.ssm import Param, ssm_path
 from contract.values import parse_flag, parse_list
 from ops.errors import MissingParameter, OpsError, StackNotFound
@@ -94,8 +95,7 @@ class Stack:
 
     def matches(self, key: str) -> bool:
         """Whether the notification would pick up ``key``: under the prefix, with a suffix."""
-        suffixes = self.source_suffixes
-        return key.startswith(self.source_prefix) and (not suffixes or key.endswith(suffixes))
+        return upload_matches(key, self.source_prefix, self.source_suffixes)
 
 
 def load_stack(ssm: Any, name: str) -> Stack:

@@ -48,7 +48,8 @@ def test_ssm_parameters_hold_the_resources_and_the_config_as_the_contract_spells
         "PIPELINE_DLQ_URL": "https://dlq",
         "PIPELINE_S3_SOURCE_BUCKET": "source",
         "PIPELINE_S3_SOURCE_PREFIX": "ecsproc/",
-        "PIPELINE_S3_SOURCE_SUFFIXES": ".jpg",
+        "PIPELINE_S3_SOURCE_SUFFIXES": ".jpg,.jpeg,.png,.webp,.gif,.bmp,"
+        ".JPG,.JPEG,.PNG,.WEBP,.GIF,.BMP",
     }
     assert set(built) == set(Param)
 
@@ -72,7 +73,7 @@ def test_an_empty_destination_prefix_is_left_out_of_the_parameters() -> None:
 def test_every_key_and_a_queue_brought_by_the_user_leave_their_parameters_out() -> None:
     # GIVEN no source prefix or suffix (every key) and no DLQ of the stack's
     built = pipeline_spec.ssm_parameters(
-        parse_config({"sourcePrefix": "", "sourceSuffix": ""}),
+        parse_config({"sourcePrefix": "", "sourceSuffixes": "[]"}),
         queue_url="q",
         dlq_url=None,
         cluster_name="c",

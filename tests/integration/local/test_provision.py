@@ -54,7 +54,9 @@ def test_every_contract_parameter_is_written_under_the_local_stack_path(
     assert parameters[Param.DLQ_URL] == deployment.dlq_url
     assert parameters[Param.S3_SOURCE_BUCKET] == deployment.source_bucket
     assert parameters[Param.S3_SOURCE_PREFIX] == "ecsproc/"
-    assert parameters[Param.S3_SOURCE_SUFFIXES] == ".jpg"
+    assert parameters[Param.S3_SOURCE_SUFFIXES] == (
+        ".jpg,.jpeg,.png,.webp,.gif,.bmp,.JPG,.JPEG,.PNG,.WEBP,.GIF,.BMP"
+    )
     assert parameters[Param.ENABLED] == "1"
     assert parameters[Param.ECS_MAX_TASKS] == "7"
     assert parameters[Param.ECS_CAPACITY] == "FARGATE"

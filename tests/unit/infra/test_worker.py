@@ -211,7 +211,7 @@ def test_ssm_parameters_hold_every_contract_name_under_the_stack_path(
         Param.DLQ_URL: default_run.outputs["dlqUrl"],
         Param.S3_SOURCE_BUCKET: default_run.outputs["sourceBucket"],
         Param.S3_SOURCE_PREFIX: "ecsproc/",
-        Param.S3_SOURCE_SUFFIXES: ".jpg",
+        Param.S3_SOURCE_SUFFIXES: ".jpg,.jpeg,.png,.webp,.gif,.bmp,.JPG,.JPEG,.PNG,.WEBP,.GIF,.BMP",
     }
     assert values[Param.ECS_TASK_DEFINITION] == default_run.outputs["taskDefinitionArn"]
 
