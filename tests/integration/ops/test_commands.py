@@ -13,8 +13,10 @@ import pytest
 from botocore.stub import Stubber
 
 from contract.ssm import Param, ssm_path
+from ops.backfill import BackfillOptions, backfill
 from ops.cli import EXIT_OK, main
 from ops.clients import Clients
+from ops.display import Counts
 from ops.retry import move_by_hand, redrive
 from ops.stack import load_stack
 from tests.integration.ops.conftest import DEST_BUCKET, SOURCE_BUCKET, STACK, MotoStack
@@ -208,3 +210,26 @@ def test_backfill_from_an_inventory_report_reads_its_data_files_in_any_order(
         "ecsproc/z last.jpg",
     ]
     assert "listed 4 / already done 1 / enqueued 3" in out
+
+
+def test_backfill_makes_no_request_per_object_only_list_pages_and_send_batches(
+    stack: MotoStack, clients: Clients
+) -> None:
+    # GIVEN 300 objects in three folders, a third of them done
+    for index in range(300):
+        key = f"ecsproc/set-{index % 3}/{index:03d}.jpg"
+        stack.put_source(key)
+        if index < 100:
+            stack.put_log(key, "success")
+    requests: list[str] = []
+    for client in (clients.s3, clients.sqs):
+        client.meta.events.register(
+            "before-send", lambda request, **kwargs: requests.append(request.url)
+        )
+    registry = load_stack(clients.ssm, STACK)
+    # WHEN backfilled
+    result = backfill(clients, registry, BackfillOptions(), Counts())
+    # THEN the requests are the listings (the prefix with a delimiter, then each folder; sources
+    # and logs: 2 + 2 x 3) and one SendMessageBatch per 10 of the 200 to do
+    assert (result.listed, result.done, result.enqueued) == (300, 100, 200)
+    assert len(requests) == 2 + 2 * 3 + 20
