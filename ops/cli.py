@@ -31,6 +31,7 @@ from ops.switch import set_enabled
 EXIT_OK = 0
 EXIT_AWS_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 """Pulumi stack names: letters, digits, ``-``, ``_`` and ``.``."""
 WATCH_SECONDS = 5.0
@@ -108,7 +109,9 @@ def main(argv: Sequence[str] | None = None, clients: Clients | None = None) -> i
         errors.print(f"AWS error: {error}", markup=False, soft_wrap=True)
         return EXIT_AWS_ERROR
     except KeyboardInterrupt:
-        return EXIT_OK  # --watch ends with Ctrl-C
+        # Whatever was sent stays sent; a backfill run again enqueues what has no outcome yet.
+        errors.print("interrupted")
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -130,6 +133,17 @@ def _retry(clients: Clients, stack: Stack, args: argparse.Namespace, console: Co
 
 
 def _status(clients: Clients, stack: Stack, args: argparse.Namespace, console: Console) -> None:
+    try:
+        _show_status(clients, stack, args, console)
+    except KeyboardInterrupt:
+        if not args.watch:
+            raise
+        # Ctrl-C is how --watch ends.
+
+
+def _show_status(
+    clients: Clients, stack: Stack, args: argparse.Namespace, console: Console
+) -> None:
     if args.json:
         while True:
             console.print_json(json.dumps(snapshot(clients, stack).to_json()))

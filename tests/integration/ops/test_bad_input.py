@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ops.cli import EXIT_AWS_ERROR, EXIT_USAGE, main
+from ops.cli import EXIT_AWS_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, main
 from ops.clients import Clients
 from tests.integration.ops.conftest import DEST_BUCKET, STACK, MotoStack
 
@@ -100,3 +100,13 @@ def test_an_aws_error_is_one_line_and_exit_1(stack: MotoStack, run: Runner) -> N
     code, err = run("--stack", STACK, "status")
     assert code == EXIT_AWS_ERROR
     assert "NonExistentQueue" in one_line(err) or "QueueDoesNotExist" in one_line(err)
+
+
+def test_ctrl_c_is_not_a_success(
+    stack: MotoStack, clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ops.cli.backfill", interrupted)
+    assert main(["--stack", STACK, "backfill"], clients) == EXIT_INTERRUPTED

@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -17,6 +18,7 @@ from ops.backfill import BackfillOptions, backfill
 from ops.cli import EXIT_OK, main
 from ops.clients import Clients
 from ops.display import Counts
+from ops.errors import SendFailed
 from ops.retry import move_by_hand, redrive
 from ops.stack import load_stack
 from tests.integration.ops.conftest import DEST_BUCKET, SOURCE_BUCKET, STACK, MotoStack
@@ -233,3 +235,39 @@ def test_backfill_makes_no_request_per_object_only_list_pages_and_send_batches(
     # and logs: 2 + 2 x 3) and one SendMessageBatch per 10 of the 200 to do
     assert (result.listed, result.done, result.enqueued) == (300, 100, 200)
     assert len(requests) == 2 + 2 * 3 + 20
+
+
+class RefusingSends:
+    """The SQS client, except that SendMessageBatch refuses every entry."""
+
+    def __init__(self, sqs: Any) -> None:
+        self._sqs = sqs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def send_message_batch(self, **request: Any) -> dict[str, Any]:
+        failed = [
+            {"Id": entry["Id"], "Code": "AccessDenied", "SenderFault": True, "Message": "no"}
+            for entry in request["Entries"]
+        ]
+        return {"Successful": [], "Failed": failed}
+
+
+def test_the_dlq_keeps_what_could_not_be_sent_to_the_queue(
+    stack: MotoStack, clients: Clients
+) -> None:
+    stack.sqs.send_message(QueueUrl=stack.dlq_url, MessageBody="kept")
+    with pytest.raises(SendFailed, match="AccessDenied"):
+        move_by_hand(RefusingSends(clients.sqs), stack.dlq_url, stack.queue_url)
+    # THEN it is still in the DLQ (in flight until its visibility runs out), never deleted
+    attributes = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.dlq_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert (
+        int(attributes["ApproximateNumberOfMessages"])
+        + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        == 1
+    )
+    assert stack.queued_bodies() == []
