@@ -21,7 +21,7 @@ import boto3
 from PIL import Image
 
 from contract.env import DEFAULT_DEST_PREFIX, DEFAULT_IDLE_SECONDS, Env
-from contract.layout import Outcome, log_key, output_key
+from contract.layout import Outcome, log_key, output_keys
 from contract.values import parse_target_size
 from worker.events import NotAnS3Event, parse_body
 
@@ -42,7 +42,8 @@ def process(s3: Any, bucket: str, key: str, dest: str, prefix: str, size: tuple[
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         s3.put_object(Bucket=dest, Key=log_key(prefix, key, Outcome.FAILED), Body=str(error))
         return
-    s3.put_object(Bucket=dest, Key=output_key(prefix, key), Body=output.getvalue())
+    (output_key,) = output_keys(prefix, key, (size,))
+    s3.put_object(Bucket=dest, Key=output_key, Body=output.getvalue())
     s3.put_object(Bucket=dest, Key=log_key(prefix, key, Outcome.SUCCESS), Body=b"ok")
 
 

@@ -35,7 +35,7 @@ from moto.server import ThreadedMotoServer
 
 from bench.worker_corpus import CorpusFile, load
 from bench.worker_fakes import FakeAws
-from contract.values import ResizeMode
+from contract.values import OutputFormat, ResizeMode
 from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
 from worker.encoding import ImageFormat
@@ -55,6 +55,7 @@ def config(concurrency: int) -> WorkerConfig:
         dest_bucket=DEST,
         dest_prefix="processed",
         resize=SPEC,
+        output_format=OutputFormat.SOURCE,
         idle_seconds=0.2,
         concurrency=concurrency,
         ssm_path=None,

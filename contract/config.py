@@ -20,16 +20,18 @@ from typing import Final, TypeVar
 
 from contract import env, limits
 from contract.formats import DEFAULT_SOURCE_SUFFIXES
-from contract.layout import written_keys
+from contract.layout import output_keys, written_keys
 from contract.ssm import PROJECT_NAME
 from contract.values import (
     SECURITY_GROUP_ID,
     SUBNET_ID,
     Capacity,
+    OutputFormat,
     ResizeMode,
-    format_size,
+    format_sizes,
+    parse_output_format,
     parse_resize_mode,
-    parse_target_size,
+    parse_target_sizes,
     parse_whole_number,
 )
 
@@ -68,6 +70,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     "repositoryName": "ecs-pipeline",
     "targetSize": env.DEFAULT_TARGET_SIZE,
     "resizeMode": env.DEFAULT_RESIZE_MODE.value,
+    "outputFormat": env.DEFAULT_OUTPUT_FORMAT.value,
     "maxReceiveCount": "5",
     "logRetentionDays": "14",
     "containerInsights": "false",
@@ -136,8 +139,9 @@ class PipelineConfig:
     use_fargate_spot: bool
     repository_name: str
     target_size: str
-    """Normalised ``WxH``."""
+    """Normalised ``WxH``, or several comma-separated (``224x224,299x299``)."""
     resize_mode: ResizeMode
+    output_format: OutputFormat
     max_receive_count: int
     log_retention_days: int
     container_insights: bool
@@ -150,6 +154,10 @@ class PipelineConfig:
     kms_key_arns: tuple[str, ...]
     """KMS keys encrypting a bucket or queue you brought: the worker may decrypt and generate
     data keys with exactly these."""
+
+    @property
+    def target_sizes(self) -> tuple[tuple[int, int], ...]:
+        return parse_target_sizes(self.target_size)
 
     @property
     def capacity(self) -> Capacity:
@@ -197,6 +205,7 @@ def parse_config(values: Mapping[str, str]) -> PipelineConfig:
         repository_name=reader.read("repositoryName", _repository_name),
         target_size=reader.read("targetSize", _target_size),
         resize_mode=reader.read("resizeMode", parse_resize_mode),
+        output_format=reader.read("outputFormat", parse_output_format),
         max_receive_count=reader.read(
             "maxReceiveCount", _whole(minimum=1, maximum=limits.SQS_MAX_RECEIVE_COUNT)
         ),
@@ -255,10 +264,15 @@ class _Reader:
             self.usable(
                 "sourceBucket", "destBucket", "sourcePrefix", "sourceSuffixes", "destPrefix"
             )
+            and self.usable("targetSize", "outputFormat")
             and loaded.source_bucket is not None
             and loaded.source_bucket == loaded.dest_bucket
             and outputs_can_retrigger(
-                loaded.source_prefix, loaded.source_suffixes, loaded.dest_prefix
+                loaded.source_prefix,
+                loaded.source_suffixes,
+                loaded.dest_prefix,
+                loaded.target_sizes,
+                loaded.output_format,
             )
         ):
             self.reject(
@@ -286,7 +300,11 @@ def upload_matches(key: str, source_prefix: str, source_suffixes: Sequence[str])
 
 
 def outputs_can_retrigger(
-    source_prefix: str, source_suffixes: Sequence[str], dest_prefix: str
+    source_prefix: str,
+    source_suffixes: Sequence[str],
+    dest_prefix: str,
+    sizes: Sequence[tuple[int, int]],
+    output_format: OutputFormat,
 ) -> bool:
     """Whether some object the worker writes for a matching upload would itself match the filter.
 
@@ -295,13 +313,22 @@ def outputs_can_retrigger(
     start with the prefix exactly when its fixed start ``<before><prefix>`` does, and can end with
     a suffix t exactly when its fixed end ``<s><after>`` ends with t, or t ends with that fixed
     end (k supplies the rest of t). No suffixes means every key matches: the empty suffix.
+    A forced output format writes k's stem and the format's extension E instead of k, so such an
+    output's fixed end is E alone, whatever k ended with: a cautious answer (k's stem is not
+    quite any string), never a blind one.
     """
     suffixes = source_suffixes or ("",)
-    for written in written_keys(dest_prefix, _KEY_MARK):
+    outputs = set(output_keys(dest_prefix, _KEY_MARK, sizes, output_format))
+    replaces_extension = output_format is not OutputFormat.SOURCE
+    for written in written_keys(dest_prefix, _KEY_MARK, sizes, output_format):
         before, _, after = written.partition(_KEY_MARK)
         if not f"{before}{source_prefix}".startswith(source_prefix):
             continue
-        for end in (f"{suffix}{after}" for suffix in suffixes):
+        if replaces_extension and written in outputs:
+            ends: tuple[str, ...] = (after,)
+        else:
+            ends = tuple(f"{suffix}{after}" for suffix in suffixes)
+        for end in ends:
             if any(end.endswith(other) or other.endswith(end) for other in suffixes):
                 return True
     return False
@@ -504,7 +531,7 @@ def _repository_name(text: str) -> str:
 
 
 def _target_size(text: str) -> str:
-    return format_size(parse_target_size(text))
+    return format_sizes(parse_target_sizes(text))
 
 
 def _log_retention(text: str) -> int:

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from contract.ssm import Param
-from contract.values import ResizeMode
+from contract.values import OutputFormat, ResizeMode
 
 
 class Env(StrEnum):
@@ -23,6 +23,7 @@ class Env(StrEnum):
     DEST_PREFIX = Param.S3_DEST_PREFIX.value
     TARGET_SIZE = "PIPELINE_TARGET_SIZE"
     RESIZE_MODE = "PIPELINE_RESIZE_MODE"
+    OUTPUT_FORMAT = "PIPELINE_OUTPUT_FORMAT"
     JPEG_QUALITY = "PIPELINE_JPEG_QUALITY"
     IDLE_SECONDS = "PIPELINE_IDLE_SECONDS"
     """Exit after the queue gave nothing for this long."""
@@ -36,9 +37,11 @@ class Env(StrEnum):
 DEFAULT_DEST_PREFIX: Final = "processed"
 DEFAULT_TARGET_SIZE: Final = "224x224"
 DEFAULT_RESIZE_MODE: Final = ResizeMode.STRETCH
+DEFAULT_OUTPUT_FORMAT: Final = OutputFormat.SOURCE
 DEFAULT_JPEG_QUALITY: Final = 90
 DEFAULT_IDLE_SECONDS: Final = 20
 
 JPEG_QUALITY_MIN: Final = 1
 JPEG_QUALITY_MAX: Final = 100
-"""Pillow accepts 1..100 (95+ mostly grows the file); 0 is rejected as a typo, not 'worst'."""
+"""Pillow accepts 1..100 (95+ mostly grows the file); 0 is rejected as a typo, not 'worst'.
+The same setting is WebP's quality (libwebp's 1-100 scale) when outputs are WebP."""

@@ -1,12 +1,25 @@
-"""Where a source key's output and its outcome log go in the destination bucket (S3 layout), and
+"""Where a source key's outputs and its outcome log go in the destination bucket (S3 layout), and
 the reasons a `.failed` log gives."""
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
 
+from contract.values import OutputFormat, format_size
+
 LOGS_FOLDER: Final = "logs"
+
+PNG_SOURCE_EXTENSION: Final = ".png"
+"""With ``outputFormat`` ``source``, keys ending in this (any case) are written as PNG."""
+FORMAT_EXTENSIONS: Final = {
+    OutputFormat.JPEG: ".jpg",
+    OutputFormat.PNG: ".png",
+    OutputFormat.WEBP: ".webp",
+}
+"""The extension a forced output format gives an output's key, replacing the source key's."""
 
 
 class Outcome(StrEnum):
@@ -45,9 +58,35 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}/{key}" if prefix else key
 
 
-def output_key(prefix: str, key: str) -> str:
-    """``<prefix>/<key>``."""
-    return _join(prefix, key)
+def encoded_format(key: str, output_format: OutputFormat) -> OutputFormat:
+    """What source ``key``'s outputs are encoded as: never ``SOURCE``."""
+    if output_format is not OutputFormat.SOURCE:
+        return output_format
+    png = key.lower().endswith(PNG_SOURCE_EXTENSION)
+    return OutputFormat.PNG if png else OutputFormat.JPEG
+
+
+def output_name(key: str, output_format: OutputFormat) -> str:
+    """``key``; with a forced format, its extension replaced (``a.jpg`` -> ``a.webp``; a key
+    with none gets the format's)."""
+    if output_format is OutputFormat.SOURCE:
+        return key
+    stem, _ = posixpath.splitext(key)
+    return stem + FORMAT_EXTENSIONS[output_format]
+
+
+def output_keys(
+    prefix: str,
+    key: str,
+    sizes: Sequence[tuple[int, int]],
+    output_format: OutputFormat = OutputFormat.SOURCE,
+) -> tuple[str, ...]:
+    """One key per size, in order: ``<prefix>/<key>`` with one size; with several,
+    ``<prefix>/<W>x<H>/<key>`` each (the name after ``output_name``)."""
+    name = output_name(key, output_format)
+    if len(sizes) == 1:
+        return (_join(prefix, name),)
+    return tuple(_join(prefix, f"{format_size(size)}/{name}") for size in sizes)
 
 
 def logs_prefix(prefix: str) -> str:
@@ -60,6 +99,12 @@ def log_key(prefix: str, key: str, outcome: Outcome) -> str:
     return f"{logs_prefix(prefix)}{key}.{outcome.value}"
 
 
-def written_keys(prefix: str, key: str) -> tuple[str, ...]:
-    """Every key the worker may write for source ``key``: its output and either log."""
-    return (output_key(prefix, key), *(log_key(prefix, key, outcome) for outcome in Outcome))
+def written_keys(
+    prefix: str,
+    key: str,
+    sizes: Sequence[tuple[int, int]],
+    output_format: OutputFormat = OutputFormat.SOURCE,
+) -> tuple[str, ...]:
+    """Every key the worker may write for source ``key``: its outputs and either log."""
+    outputs = output_keys(prefix, key, sizes, output_format)
+    return (*outputs, *(log_key(prefix, key, outcome) for outcome in Outcome))

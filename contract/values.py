@@ -18,6 +18,10 @@ LIST_SEPARATOR: Final = ","
 """Lists in SSM parameters and environment variables are comma-separated."""
 SIZE_SEPARATOR: Final = "x"
 
+MAX_TARGET_SIZES: Final = 5
+"""Most sizes one pipeline makes from each decode: every size adds a resize, an encode and a PUT
+per file, and training sets rarely need more than a few input sizes."""
+
 MAX_DIMENSION: Final = 16384
 """Largest output side accepted: far beyond any training size, and below JPEG's 65535 limit."""
 
@@ -37,6 +41,17 @@ class ResizeMode(StrEnum):
     """Scale to cover WxH, then centre crop."""
     PAD = "pad"
     """Scale to fit inside WxH, then letterbox."""
+
+
+class OutputFormat(StrEnum):
+    """What outputs are encoded as (``outputFormat``, ``PIPELINE_OUTPUT_FORMAT``)."""
+
+    SOURCE = "source"
+    """PNG for keys ending in ``.png`` (any case), JPEG for every other key; the key is kept."""
+    JPEG = "jpeg"
+    PNG = "png"
+    WEBP = "webp"
+    """Lossy WebP, at the JPEG quality setting."""
 
 
 class Capacity(StrEnum):
@@ -102,6 +117,35 @@ def parse_target_size(text: str) -> tuple[int, int]:
         f"{text!r} is not a size: expected WxH with whole numbers from 1 to {MAX_DIMENSION}, "
         "e.g. 224x224"
     )
+
+
+def parse_target_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """One ``WxH`` or several, comma-separated (``224x224,299x299``), each once, at most
+    MAX_TARGET_SIZES of them, in the order given."""
+    items = [item.strip() for item in text.split(LIST_SEPARATOR)]
+    if len(items) > MAX_TARGET_SIZES:
+        raise ValueError(
+            f"{text!r} lists {len(items)} sizes: at most {MAX_TARGET_SIZES} are made from one "
+            "decode"
+        )
+    sizes = tuple(parse_target_size(item) for item in items)
+    repeated = next((size for index, size in enumerate(sizes) if size in sizes[:index]), None)
+    if repeated is not None:
+        raise ValueError(f"{text!r} lists {format_size(repeated)} twice: each size once")
+    return sizes
+
+
+def format_sizes(sizes: Iterable[tuple[int, int]]) -> str:
+    """The normal spelling of a size list: ``224x224,299x299``."""
+    return encode_list(format_size(size) for size in sizes)
+
+
+def parse_output_format(text: str) -> OutputFormat:
+    try:
+        return OutputFormat(text.strip().lower())
+    except ValueError:
+        allowed = ", ".join(output.value for output in OutputFormat)
+        raise ValueError(f"{text!r} is not an output format: expected one of {allowed}") from None
 
 
 def format_size(size: tuple[int, int]) -> str:

@@ -9,13 +9,20 @@ from contract.env import (
     DEFAULT_DEST_PREFIX,
     DEFAULT_IDLE_SECONDS,
     DEFAULT_JPEG_QUALITY,
+    DEFAULT_OUTPUT_FORMAT,
     DEFAULT_RESIZE_MODE,
     DEFAULT_TARGET_SIZE,
     JPEG_QUALITY_MAX,
     JPEG_QUALITY_MIN,
     Env,
 )
-from contract.values import parse_resize_mode, parse_target_size, parse_whole_number
+from contract.values import (
+    OutputFormat,
+    parse_output_format,
+    parse_resize_mode,
+    parse_target_sizes,
+    parse_whole_number,
+)
 from worker.imaging import ResizeSpec
 
 MAX_CONCURRENCY = 256
@@ -32,6 +39,7 @@ class WorkerConfig:
     dest_prefix: str
     """Without leading or trailing `/`; empty means outputs at the bucket's root."""
     resize: ResizeSpec
+    output_format: OutputFormat
     idle_seconds: float
     concurrency: int | None
     """None: follow the task's vCPUs."""
@@ -44,9 +52,15 @@ def load_config(environ: Mapping[str, str]) -> WorkerConfig:
     size_text = environ.get(Env.TARGET_SIZE, DEFAULT_TARGET_SIZE)
     mode_text = environ.get(Env.RESIZE_MODE, DEFAULT_RESIZE_MODE.value)
     try:
-        size = parse_target_size(size_text)
+        sizes = parse_target_sizes(size_text)
     except ValueError as error:
         raise ConfigError(f"{Env.TARGET_SIZE}: {error}") from None
+    try:
+        output_format = parse_output_format(
+            environ.get(Env.OUTPUT_FORMAT, DEFAULT_OUTPUT_FORMAT.value)
+        )
+    except ValueError as error:
+        raise ConfigError(f"{Env.OUTPUT_FORMAT}: {error}") from None
     try:
         mode = parse_resize_mode(mode_text)
     except ValueError as error:
@@ -60,7 +74,8 @@ def load_config(environ: Mapping[str, str]) -> WorkerConfig:
         queue_url=_required(environ, Env.QUEUE_URL, "the URL of the SQS queue to drain"),
         dest_bucket=_required(environ, Env.DEST_BUCKET, "the bucket outputs are written to"),
         dest_prefix=environ.get(Env.DEST_PREFIX, DEFAULT_DEST_PREFIX).strip().strip("/"),
-        resize=ResizeSpec(sizes=(size,), mode=mode, quality=quality),
+        resize=ResizeSpec(sizes=sizes, mode=mode, quality=quality),
+        output_format=output_format,
         idle_seconds=_seconds(environ, Env.IDLE_SECONDS, DEFAULT_IDLE_SECONDS),
         concurrency=(
             _integer(environ, Env.CONCURRENCY, 1, 1, MAX_CONCURRENCY) if concurrency_text else None

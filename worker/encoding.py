@@ -7,6 +7,9 @@ from enum import StrEnum
 
 from PIL import Image
 
+from contract.layout import encoded_format
+from contract.values import OutputFormat
+
 PNG_COMPRESS_LEVEL = 1
 """zlib level 1 instead of Pillow's 6: bench/output_sizes.py measures PNG at level 1 against 6 on
 224x224 photos (faster to write, somewhat larger; outputs are written once and read by a training
@@ -18,7 +21,8 @@ bench/output_sizes.py."""
 
 
 class ImageFormat(StrEnum):
-    """What an output is encoded as (the value is Pillow's format name)."""
+    """What an output is encoded as (the value is Pillow's format name; the member names are
+    the contract's OutputFormat names)."""
 
     JPEG = "JPEG"
     PNG = "PNG"
@@ -29,12 +33,10 @@ class ImageFormat(StrEnum):
         return f"image/{self.value.lower()}"
 
 
-PNG_EXTENSION = ".png"
-
-
-def image_format_for(key: str) -> ImageFormat:
-    """The contract: `.png` keys (any case) are written as PNG, everything else as JPEG."""
-    return ImageFormat.PNG if key.lower().endswith(PNG_EXTENSION) else ImageFormat.JPEG
+def image_format_for(key: str, output_format: OutputFormat) -> ImageFormat:
+    """What `key`'s outputs are encoded as under the `outputFormat` setting (the contract's rule:
+    `source` keeps PNG for `.png` keys and JPEG for the rest)."""
+    return ImageFormat[encoded_format(key, output_format).name]
 
 
 def encode(image: Image.Image, output_format: ImageFormat, quality: int) -> bytes:

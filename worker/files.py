@@ -21,7 +21,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from contract.layout import Outcome, log_key, output_key
+from contract.layout import Outcome, log_key, output_keys
+from contract.values import format_sizes
 from worker.config import WorkerConfig
 from worker.encoding import ImageFormat, image_format_for
 from worker.events import FileRecord
@@ -167,8 +168,9 @@ class FileProcessor:
             "message_id": message_id,
             "source": {"bucket": record.bucket, "key": record.key},
             "settings": {
-                "target_size": ",".join(f"{w}x{h}" for w, h in self._config.resize.sizes),
+                "target_size": format_sizes(self._config.resize.sizes),
                 "resize_mode": self._config.resize.mode.value,
+                "output_format": self._config.output_format.value,
                 "jpeg_quality": self._config.resize.quality,
             },
         }
@@ -215,7 +217,7 @@ class FileProcessor:
     ) -> FileResult:
         if isinstance(data, FileRejected):
             return _failed(data, log, bytes_in=0)
-        image_format = image_format_for(record.key)
+        image_format = image_format_for(record.key, self._config.output_format)
         try:
             with meter.slot(self._cpu_slots):
                 processed = self._process(data, image_format, self._config.resize)
@@ -226,8 +228,13 @@ class FileProcessor:
             raise _Retry(f"unexpected {type(error).__name__}: {error}") from None
         log["image"] = processed.facts
         log["outputs"] = []
-        for encoded in processed.outputs:
-            key = output_key(self._config.dest_prefix, record.key)
+        keys = output_keys(
+            self._config.dest_prefix,
+            record.key,
+            self._config.resize.sizes,
+            self._config.output_format,
+        )
+        for key, encoded in zip(keys, processed.outputs, strict=True):
             self._put(key, encoded.data, encoded.image_format.content_type)
             log["outputs"].append(
                 {

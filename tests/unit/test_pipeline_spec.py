@@ -126,6 +126,7 @@ def test_worker_environment_holds_required_and_tuning_variables() -> None:
         Env.DEST_PREFIX: "p",
         Env.TARGET_SIZE: "299x299",
         Env.RESIZE_MODE: "crop",
+        Env.OUTPUT_FORMAT: "source",
         Env.SSM_PATH: "/fargate-pipeline/dev/",
         Env.JPEG_QUALITY: "85",
     }

@@ -99,6 +99,7 @@ def test_worker_task_definition_carries_the_contract_environment(
     assert environment[Env.DEST_PREFIX] == "processed"
     assert environment[Env.TARGET_SIZE] == "224x224"
     assert environment[Env.RESIZE_MODE] == "stretch"
+    assert environment[Env.OUTPUT_FORMAT] == "source"
     assert environment[Env.SSM_PATH] == "/fargate-pipeline/local/"
     assert container["stopTimeout"] == pipeline_spec.WORKER_STOP_TIMEOUT_SECONDS
 

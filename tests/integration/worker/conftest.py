@@ -23,7 +23,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from contract.env import Env
-from contract.values import ResizeMode
+from contract.values import OutputFormat, ResizeMode
 from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
 from worker.files import FileProcessor, ProcessImage
@@ -113,6 +113,7 @@ class Pipeline:
             "dest_bucket": self.dest,
             "dest_prefix": "processed",
             "resize": ResizeSpec(((224, 224),), ResizeMode.STRETCH, 90),
+            "output_format": OutputFormat.SOURCE,
             "idle_seconds": 1.0,
             "concurrency": 2,
             "ssm_path": None,

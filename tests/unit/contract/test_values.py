@@ -5,15 +5,20 @@ from __future__ import annotations
 import pytest
 
 from contract.values import (
+    MAX_TARGET_SIZES,
     SECURITY_GROUP_ID,
     SUBNET_ID,
+    OutputFormat,
     encode_flag,
     encode_list,
     format_size,
+    format_sizes,
     parse_flag,
     parse_id_list,
     parse_list,
+    parse_output_format,
     parse_target_size,
+    parse_target_sizes,
     parse_whole_number,
 )
 
@@ -67,3 +72,41 @@ def test_sizes_parse_and_format_back(text: str, size: tuple[int, int]) -> None:
 def test_malformed_sizes_are_rejected(text: str) -> None:
     with pytest.raises(ValueError, match="is not a size: expected WxH"):
         parse_target_size(text)
+
+
+def test_a_size_list_keeps_its_order_and_formats_back() -> None:
+    sizes = parse_target_sizes(" 299X299 ,224x224")
+    assert sizes == ((299, 299), (224, 224))
+    assert format_sizes(sizes) == "299x299,224x224"
+    assert parse_target_sizes("224x224") == ((224, 224),)
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("224x224,224X224", "lists 224x224 twice"),
+        ("224x224,", "is not a size"),
+        (",224x224", "is not a size"),
+        ("224x224,,299x299", "is not a size"),
+        ("224x224;299x299", "is not a size"),
+        ("", "is not a size"),
+        (
+            ",".join(f"{n}x{n}" for n in range(1, MAX_TARGET_SIZES + 2)),
+            f"at most {MAX_TARGET_SIZES}",
+        ),
+    ],
+)
+def test_bad_size_lists_say_what_is_wrong(text: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        parse_target_sizes(text)
+
+
+def test_the_most_sizes_allowed_is_accepted() -> None:
+    text = ",".join(f"{n}x{n}" for n in range(1, MAX_TARGET_SIZES + 1))
+    assert len(parse_target_sizes(text)) == MAX_TARGET_SIZES
+
+
+def test_output_formats_parse_and_an_unknown_one_lists_the_allowed() -> None:
+    assert parse_output_format(" WebP ") is OutputFormat.WEBP
+    with pytest.raises(ValueError, match="expected one of source, jpeg, png, webp"):
+        parse_output_format("jpg")

@@ -24,7 +24,7 @@ from contract.config import (
     schedule_interval_seconds,
 )
 from contract.layout import written_keys
-from contract.values import ResizeMode
+from contract.values import MAX_TARGET_SIZES, OutputFormat, ResizeMode
 
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "fargate-pipeline"
@@ -80,6 +80,7 @@ def test_unset_stack_gets_the_contract_defaults() -> None:
         repository_name="ecs-pipeline",
         target_size="224x224",
         resize_mode=ResizeMode.STRETCH,
+        output_format=OutputFormat.SOURCE,
         max_receive_count=5,
         log_retention_days=14,
         container_insights=False,
@@ -134,7 +135,15 @@ def test_example_stack_suggestions_are_each_valid() -> None:
         ({"maxReceiveCount": 1001}, "maxReceiveCount", "from 1 to 1000"),
         ({"targetSize": "0x224"}, "targetSize", "expected WxH"),
         ({"targetSize": "224"}, "targetSize", "expected WxH"),
+        ({"targetSize": "224x224,"}, "targetSize", "expected WxH"),
+        ({"targetSize": "224x224,299x299,224X224"}, "targetSize", "lists 224x224 twice"),
+        (
+            {"targetSize": ",".join(f"{n}x{n}" for n in range(100, 100 + MAX_TARGET_SIZES + 1))},
+            "targetSize",
+            f"at most {MAX_TARGET_SIZES} are made from one decode",
+        ),
         ({"resizeMode": "squash"}, "resizeMode", "stretch, crop, pad"),
+        ({"outputFormat": "jpg"}, "outputFormat", "source, jpeg, png, webp"),
         ({"taskCpu": 1000}, "taskCpu", "256, 512, 1024, 2048, 4096, 8192 or 16384"),
         (
             {"taskCpu": 1024, "taskMemory": 1000},
@@ -267,6 +276,14 @@ def test_values_are_normalised() -> None:
     assert loaded.resize_mode is ResizeMode.PAD
 
 
+def test_several_sizes_and_a_format_are_normalised_in_order() -> None:
+    loaded = load({"targetSize": "299X299, 224x224", "outputFormat": "WebP"})
+
+    assert loaded.target_size == "299x299,224x224"
+    assert loaded.target_sizes == ((299, 299), (224, 224))
+    assert loaded.output_format is OutputFormat.WEBP
+
+
 def test_spot_capacity_follows_use_fargate_spot() -> None:
     assert load({"useFargateSpot": True}).capacity == "FARGATE_SPOT"
 
@@ -322,35 +339,101 @@ def test_same_bucket_where_outputs_would_be_processed_again_is_rejected(
 def test_retrigger_examples(
     source_prefix: str, source_suffixes: tuple[str, ...], dest_prefix: str, loops: bool
 ) -> None:
-    assert outputs_can_retrigger(source_prefix, source_suffixes, dest_prefix) is loops
+    assert outputs_can_retrigger(source_prefix, source_suffixes, dest_prefix, ONE, SOURCE) is loops
+
+
+ONE = ((224, 224),)
+TWO = ((224, 224), (299, 299))
+SOURCE = OutputFormat.SOURCE
+
+
+@pytest.mark.parametrize(
+    ("source_suffixes", "dest_prefix", "sizes", "output_format", "loops"),
+    [
+        # outputs in size folders under the upload prefix: processed again
+        ((".jpg",), "ecsproc", TWO, SOURCE, True),
+        ((".jpg",), "processed", TWO, SOURCE, False),
+        # a forced format changes the extension the suffix filter sees
+        ((".jpg",), "ecsproc/out", ONE, OutputFormat.WEBP, False),
+        ((".jpg", ".JPG"), "ecsproc/out", ONE, OutputFormat.WEBP, False),
+        ((".jpg",), "ecsproc/out", ONE, OutputFormat.JPEG, True),
+        ((".png",), "ecsproc/out", TWO, OutputFormat.PNG, True),
+        ((".png", ".webp"), "ecsproc/out", ONE, OutputFormat.WEBP, True),
+        ((), "ecsproc/out", ONE, OutputFormat.WEBP, True),
+        (("x.jpg",), "ecsproc/out", ONE, OutputFormat.JPEG, True),
+        (("p",), "ecsproc/out", ONE, OutputFormat.WEBP, True),
+    ],
+)
+def test_retrigger_examples_with_sizes_and_formats(
+    source_suffixes: tuple[str, ...],
+    dest_prefix: str,
+    sizes: tuple[tuple[int, int], ...],
+    output_format: OutputFormat,
+    loops: bool,
+) -> None:
+    assert (
+        outputs_can_retrigger("ecsproc/", source_suffixes, dest_prefix, sizes, output_format)
+        is loops
+    )
 
 
 _PARTS = st.text(alphabet="a/.s", max_size=3)
 
 
-# No deadline: each example enumerates ~1000 keys per suffix, and the cores are shared.
-@settings(deadline=None)
+def _loops_by_trying(
+    source_prefix: str,
+    source_suffixes: list[str],
+    dest_prefix: str,
+    sizes: tuple[tuple[int, int], ...],
+    output_format: OutputFormat,
+) -> bool:
+    """Whether some upload key the filter admits, up to a length past the prefix and suffixes,
+    has an output or log that matches the filter again."""
+    alphabet = "a/.sucefldjpg"
+    middles = ["".join(chars) for n in range(4) for chars in itertools.product(alphabet, repeat=n)]
+    ends = source_suffixes or [""]
+    keys = {f"{source_prefix}{middle}{end}" for middle in middles for end in ends}
+    return any(
+        output.startswith(source_prefix) and any(output.endswith(end) for end in ends)
+        for key in keys
+        for output in written_keys(dest_prefix, key, sizes, output_format)
+    )
+
+
+# No deadline: each example enumerates a few thousand keys per suffix, and the cores are shared.
+@settings(deadline=None, max_examples=60)
 @given(
     source_prefix=_PARTS,
     source_suffixes=st.lists(_PARTS.filter(bool), max_size=2, unique=True),
     dest_prefix=_PARTS,
+    sizes=st.sampled_from([ONE, TWO]),
 )
 def test_retrigger_check_agrees_with_trying_every_short_upload_key(
+    source_prefix: str,
+    source_suffixes: list[str],
+    dest_prefix: str,
+    sizes: tuple[tuple[int, int], ...],
+) -> None:
+    loops = _loops_by_trying(source_prefix, source_suffixes, dest_prefix, sizes, SOURCE)
+    assert (
+        outputs_can_retrigger(source_prefix, source_suffixes, dest_prefix, sizes, SOURCE) is loops
+    )
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    source_prefix=_PARTS,
+    source_suffixes=st.lists(st.text(alphabet="a/.jpg", min_size=1, max_size=4), max_size=2),
+    dest_prefix=_PARTS,
+)
+def test_retrigger_check_never_misses_a_loop_with_a_forced_format(
     source_prefix: str, source_suffixes: list[str], dest_prefix: str
 ) -> None:
-    # GIVEN every upload key the filter admits, up to a length past the prefix and suffixes
-    alphabet = "a/.sucefld"
-    middles = ["".join(chars) for n in range(4) for chars in itertools.product(alphabet, repeat=n)]
-    ends = source_suffixes or [""]
-    keys = {f"{source_prefix}{middle}{end}" for middle in middles for end in ends}
-    # WHEN some output of some such key matches the filter again
-    loops = any(
-        output.startswith(source_prefix) and any(output.endswith(end) for end in ends)
-        for key in keys
-        for output in written_keys(dest_prefix, key)
-    )
-    # THEN the closed-form check says so too
-    assert outputs_can_retrigger(source_prefix, source_suffixes, dest_prefix) is loops
+    # A forced format rewrites the key's end, so the check may be cautious, never blind.
+    if _loops_by_trying(source_prefix, source_suffixes, dest_prefix, ONE, OutputFormat.JPEG):
+        assert outputs_can_retrigger(
+            source_prefix, source_suffixes, dest_prefix, ONE, OutputFormat.JPEG
+        )
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,8 @@ def test_upload_command_without_a_suffix_uploads_everything() -> None:
         ({"resizeMode": "squash"}, "resizeMode"),
         ({"taskCpu": 1024, "taskMemory": 1000}, "taskMemory"),
         ({"cpuArchitecture": "ARM64", "useFargateSpot": True}, "useFargateSpot"),
+        ({"outputFormat": "gif"}, "outputFormat"),
+        ({"targetSize": "224x224,224x224"}, "targetSize"),
         (
             {"sourceBucket": "shared", "destBucket": "shared", "sourcePrefix": ""},
             "destPrefix",

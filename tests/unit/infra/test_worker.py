@@ -128,18 +128,27 @@ def test_container_env_carries_exactly_the_contract_variables(default_run: Stack
         Env.DEST_PREFIX: "processed",
         Env.TARGET_SIZE: "224x224",
         Env.RESIZE_MODE: "stretch",
+        Env.OUTPUT_FORMAT: "source",
         Env.SSM_PATH: SSM_PATH,
     }
 
 
 def test_container_env_follows_config() -> None:
     run = run_program(
-        stack_config({"targetSize": "640X480", "resizeMode": "CROP", "destPrefix": "training"})
+        stack_config(
+            {
+                "targetSize": "640X480, 224x224",
+                "resizeMode": "CROP",
+                "outputFormat": "WEBP",
+                "destPrefix": "training",
+            }
+        )
     )
 
     environment = _environment(run)
-    assert environment[Env.TARGET_SIZE] == "640x480"
+    assert environment[Env.TARGET_SIZE] == "640x480,224x224"
     assert environment[Env.RESIZE_MODE] == "crop"
+    assert environment[Env.OUTPUT_FORMAT] == "webp"
     assert environment[Env.DEST_PREFIX] == "training"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contract.env import Env
-from contract.values import ResizeMode
+from contract.values import OutputFormat, ResizeMode
 from worker.config import ConfigError, load_config
 
 REQUIRED = {Env.QUEUE_URL: "https://sqs.example/123/q", Env.DEST_BUCKET: "dest"}
@@ -17,6 +17,7 @@ def test_defaults_follow_the_contract() -> None:
     assert config.dest_bucket == "dest"
     assert config.dest_prefix == "processed"
     assert config.resize.sizes == ((224, 224),)
+    assert config.output_format is OutputFormat.SOURCE
     assert config.resize.mode is ResizeMode.STRETCH
     assert config.resize.quality == 90
     assert config.idle_seconds == 20
@@ -29,8 +30,9 @@ def test_every_variable_is_read() -> None:
         {
             **REQUIRED,
             Env.DEST_PREFIX: "/out/",
-            Env.TARGET_SIZE: "320x240",
+            Env.TARGET_SIZE: "320x240,224x224",
             Env.RESIZE_MODE: "PAD",
+            Env.OUTPUT_FORMAT: "WEBP",
             Env.JPEG_QUALITY: "75",
             Env.IDLE_SECONDS: "2.5",
             Env.CONCURRENCY: "3",
@@ -38,7 +40,8 @@ def test_every_variable_is_read() -> None:
         }
     )
     assert config.dest_prefix == "out"
-    assert config.resize.sizes == ((320, 240),)
+    assert config.resize.sizes == ((320, 240), (224, 224))
+    assert config.output_format is OutputFormat.WEBP
     assert config.resize.mode is ResizeMode.PAD
     assert config.resize.quality == 75
     assert config.idle_seconds == 2.5
@@ -62,7 +65,10 @@ def test_missing_required_variable_is_named(missing: Env) -> None:
     [
         (Env.TARGET_SIZE, "0x224", "is not a size"),
         (Env.TARGET_SIZE, "224", "is not a size"),
+        (Env.TARGET_SIZE, "224x224,224x224", "lists 224x224 twice"),
+        (Env.TARGET_SIZE, "1x1,2x2,3x3,4x4,5x5,6x6", "at most 5"),
         (Env.RESIZE_MODE, "squash", "stretch, crop, pad"),
+        (Env.OUTPUT_FORMAT, "gif", "source, jpeg, png, webp"),
         (Env.JPEG_QUALITY, "0", "from 1 to 100"),
         (Env.JPEG_QUALITY, "high", "from 1 to 100"),
         (Env.IDLE_SECONDS, "-1", "number of seconds"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -18,7 +19,7 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
-from contract.values import ResizeMode
+from contract.values import OutputFormat, ResizeMode
 from tests.support import images
 from worker import warnings_log
 from worker.config import WorkerConfig
@@ -33,6 +34,7 @@ CONFIG = WorkerConfig(
     dest_bucket="dst",
     dest_prefix="processed",
     resize=ResizeSpec(((32, 24),), ResizeMode.CROP, 85),
+    output_format=OutputFormat.SOURCE,
     idle_seconds=1,
     concurrency=1,
     ssm_path=None,
@@ -57,7 +59,7 @@ def processor(client: Any, **options: Any) -> FileProcessor:
     return FileProcessor(client, CONFIG, threading.Semaphore(1), **options)
 
 
-def expect_get(stubber: Stubber, data: bytes) -> None:
+def expect_get(stubber: Stubber, data: bytes, key: str = RECORD.key) -> None:
     stubber.add_response(
         "get_object",
         {
@@ -65,7 +67,7 @@ def expect_get(stubber: Stubber, data: bytes) -> None:
             "ContentLength": len(data),
             "ETag": '"abc"',
         },
-        {"Bucket": "src", "Key": RECORD.key},
+        {"Bucket": "src", "Key": key},
     )
 
 
@@ -118,7 +120,12 @@ def test_the_log_and_output_are_what_the_contract_says(s3: tuple[Any, Stubber]) 
         }
     ]
     assert log["image"]["exif_orientation"] == 6
-    assert log["settings"] == {"target_size": "32x24", "resize_mode": "crop", "jpeg_quality": 85}
+    assert log["settings"] == {
+        "target_size": "32x24",
+        "resize_mode": "crop",
+        "output_format": "source",
+        "jpeg_quality": 85,
+    }
     assert "error" not in log
     assert "warnings" not in log
 
@@ -324,3 +331,80 @@ def test_a_file_waits_for_room_in_memory_before_reading_its_body(
     assert result.work is not None
     assert result.work.io_seconds < 0.5
     assert budget.used == 0
+
+
+def keeping(client: Any) -> dict[str, tuple[bytes, str]]:
+    """Wrap `client.put_object` to keep each object's body and content type by key."""
+    written: dict[str, tuple[bytes, str]] = {}
+    real_put = client.put_object
+
+    def keeping_put(**kwargs: Any) -> Any:
+        written[kwargs["Key"]] = (kwargs["Body"], kwargs["ContentType"])
+        return real_put(**kwargs)
+
+    client.put_object = keeping_put
+    return written
+
+
+@pytest.mark.parametrize("mode", list(ResizeMode))
+def test_several_sizes_from_one_get_each_in_its_folder(
+    s3: tuple[Any, Stubber], mode: ResizeMode
+) -> None:
+    # GIVEN two sizes and an EXIF-rotated PNG source
+    client, stubber = s3
+    record = FileRecord("src", "ecsproc/a b.png")
+    config = dataclasses.replace(CONFIG, resize=ResizeSpec(((32, 24), (20, 40)), mode, 85))
+    expect_get(stubber, images.encode(images.photo(), "PNG", exif=_rotated()), record.key)
+    expect_put(stubber, "processed/32x24/ecsproc/a b.png", "image/png")
+    expect_put(stubber, "processed/20x40/ecsproc/a b.png", "image/png")
+    expect_put(stubber, "processed/logs/ecsproc/a b.png.success", "application/json")
+    written = keeping(client)
+    # WHEN the file is handled: exactly one GET, then one PUT per size, then the log
+    result = FileProcessor(client, config, threading.Semaphore(1)).handle(record, "m-1")
+    # THEN each output is its size, and the log lists every output
+    assert result.status is FileStatus.SUCCESS
+    log = json.loads(written["processed/logs/ecsproc/a b.png.success"][0])
+    assert [(output["key"], output["size"], output["format"]) for output in log["outputs"]] == [
+        ("processed/32x24/ecsproc/a b.png", [32, 24], "PNG"),
+        ("processed/20x40/ecsproc/a b.png", [20, 40], "PNG"),
+    ]
+    for output in log["outputs"]:
+        body = written[output["key"]][0]
+        assert Image.open(io.BytesIO(body)).size == tuple(output["size"])
+        assert output["bytes"] == len(body)
+    assert log["settings"]["target_size"] == "32x24,20x40"
+    assert log["image"]["exif_orientation"] == 6
+
+
+def _rotated() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = images.Orientation.ROTATED_270_CW
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("output_format", "key", "content_type", "pillow_format"),
+    [
+        (OutputFormat.WEBP, "processed/ecsproc/a b.webp", "image/webp", "WEBP"),
+        (OutputFormat.PNG, "processed/ecsproc/a b.png", "image/png", "PNG"),
+        (OutputFormat.JPEG, "processed/ecsproc/a b.jpg", "image/jpeg", "JPEG"),
+        (OutputFormat.SOURCE, "processed/ecsproc/a b.jpg", "image/jpeg", "JPEG"),
+    ],
+)
+def test_a_forced_format_is_written_under_its_extension(
+    s3: tuple[Any, Stubber],
+    output_format: OutputFormat,
+    key: str,
+    content_type: str,
+    pillow_format: str,
+) -> None:
+    client, stubber = s3
+    config = dataclasses.replace(CONFIG, output_format=output_format)
+    expect_get(stubber, images.jpeg())
+    expect_put(stubber, key, content_type)
+    expect_put(stubber, SUCCESS_LOG, "application/json")
+    written = keeping(client)
+    FileProcessor(client, config, threading.Semaphore(1)).handle(RECORD, "m-1")
+    assert Image.open(io.BytesIO(written[key][0])).format == pillow_format
+    log = json.loads(written[SUCCESS_LOG][0])
+    assert log["settings"]["output_format"] == output_format.value
