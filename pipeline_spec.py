@@ -128,6 +128,7 @@ def worker_environment(
         Env.DEST_PREFIX: config.dest_prefix,
         Env.TARGET_SIZE: config.target_size,
         Env.RESIZE_MODE: config.resize_mode.value,
+        Env.OUTPUT_FORMAT: config.output_format.value,
         Env.SSM_PATH: ssm_path,
         **(extra or {}),
     }

@@ -71,8 +71,17 @@ def parse_args(argv: Sequence[str] | None, defaults: LocalSettings) -> argparse.
         default=defaults.schedule_seconds,
         help="how often the scaler runs (the stack: every few minutes)",
     )
-    parser.add_argument("--target-size", default=defaults.config.target_size)
+    parser.add_argument(
+        "--target-size",
+        default=defaults.config.target_size,
+        help="output size WxH, or several comma-separated (224x224,299x299) from one decode",
+    )
     parser.add_argument("--resize-mode", default=defaults.config.resize_mode.value)
+    parser.add_argument(
+        "--output-format",
+        default=defaults.config.output_format.value,
+        help="source (PNG for .png keys, JPEG otherwise), jpeg, png or webp",
+    )
     parser.add_argument(
         "--source-suffix",
         action="append",
@@ -126,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             schedule_seconds=args.schedule_seconds,
             target_size=args.target_size,
             resize_mode=args.resize_mode,
+            output_format=args.output_format,
             **suffix_changes(args.source_suffix),
             visibility_timeout=args.visibility_timeout,
             max_receive_count=args.max_receive_count,
