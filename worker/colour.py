@@ -43,10 +43,12 @@ def prepare(image: Image.Image) -> Prepared:
         return Prepared(_eight_bit(image, transparency), profile)
     if mode == "1":
         return Prepared(image.convert("L" if transparency is None else "LA"), profile)
+    if mode == "P" and image.palette is not None:
+        if transparency is not None or image.palette.mode == "RGBA":
+            _flatten_palette(image, transparency)
+        return Prepared(image.convert("RGB"), profile)
     if mode in ("P", "PA"):
-        palette_alpha = image.palette is not None and image.palette.mode == "RGBA"
-        has_alpha = mode == "PA" or transparency is not None or palette_alpha
-        return Prepared(image.convert("RGBA" if has_alpha else "RGB"), profile)
+        return Prepared(image.convert("RGBA"), profile)
     if mode in ("L", "RGB") and transparency is not None:
         # A colour key (tRNS in a grey or RGB PNG, `1_trns.png` for 1-bit above): the pixels
         # of exactly that value are transparent. Pillow's conversion turns the key into alpha.
@@ -59,6 +61,24 @@ def prepare(image: Image.Image) -> Prepared:
     if mode in RESIZABLE_MODES or (mode == "CMYK" and profile):
         return Prepared(image, profile)
     return Prepared(image.convert("RGB"), profile)
+
+
+def _flatten_palette(image: Image.Image, transparency: object) -> None:
+    """Composite `image`'s palette entries on ALPHA_BACKGROUND, in place, so it converts to RGB
+    with no alpha band. Flattening before the resize gives what resizing with alpha and then
+    flattening gives (both are linear in the pixels), without a full-size RGBA image and its
+    premultiplied copy: 16 MP of palette pixels stay 16 MB plus the RGB image, not 128 MB."""
+    entries = Image.new("P", (256, 1))
+    entries.putdata(range(256))
+    assert image.palette is not None
+    entries.putpalette(image.palette.tobytes(), image.palette.mode)
+    if transparency is not None:
+        entries.info["transparency"] = transparency
+    rgba = entries.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, ALPHA_BACKGROUND)
+    flat.paste(rgba.convert("RGB"), mask=rgba.getchannel("A"))
+    image.putpalette(flat.tobytes(), "RGB")
+    image.info.pop("transparency", None)
 
 
 def _alpha_extrema(image: Image.Image) -> object:

@@ -408,3 +408,15 @@ def test_outputs_are_byte_identical_for_identical_input(output: ImageFormat) -> 
 def test_processed_results_compare_by_value() -> None:
     # (the redelivery test above relies on it)
     assert Processed((), {}) == Processed((), {})
+
+
+def test_partly_transparent_palette_entries_blend_with_white() -> None:
+    # GIVEN a palette PNG: entry 0 red at alpha 128, entry 1 blue opaque, left half entry 0
+    image = Image.new("P", (16, 8), 1)
+    image.putpalette([255, 0, 0, 0, 0, 255])
+    image.paste(0, (0, 0, 8, 8))
+    data = images.encode(image, "PNG", transparency=bytes([128, 255]))
+    result = only(data, spec((16, 8)))
+    # THEN the half-transparent red is pink (half red, half white) and the blue is untouched
+    assert result.getpixel((2, 4)) == pytest.approx((255, 127, 127), abs=2)
+    assert result.getpixel((13, 4)) == (0, 0, 255)
