@@ -34,6 +34,8 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.scaling_compare
 	$(BIN)/python -m bench.worker_resize
+	$(BIN)/python -m bench.output_sizes
+	$(BIN)/python -m bench.worker_memory
 	$(BIN)/python -m bench.worker_scaling
 	$(BIN)/python -m bench.worker_latency
 	$(BIN)/python -m bench.local_throughput
