@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from contract.layout import Outcome, logs_prefix, output_key
+from contract.layout import Outcome, logs_prefix, output_keys
 from local.outcomes import OutcomeLedger
 
 
@@ -23,7 +23,9 @@ def test_outcomes_come_from_log_objects(s3: Any, prefix: str) -> None:
     logs = logs_prefix(prefix)
     s3.put_object(Bucket="dest", Key=f"{logs}ecsproc/a b+c é.jpg.success", Body=b"ok")
     s3.put_object(Bucket="dest", Key=f"{logs}ecsproc/broken.jpg.failed", Body=b"error")
-    s3.put_object(Bucket="dest", Key=output_key(prefix, "ecsproc/a b+c é.jpg"), Body=b"image")
+    # Outputs, with one size and with several, sit beside the logs and are not outcomes.
+    for output in output_keys(prefix, "ecsproc/a b+c é.jpg", ((224, 224), (299, 299))):
+        s3.put_object(Bucket="dest", Key=output, Body=b"image")
     ledger = OutcomeLedger(s3, "dest", prefix)
     ledger.refresh()
     assert ledger.outcomes == {
