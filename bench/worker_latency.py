@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from bench import latent_moto
 from bench.worker_corpus import Spec, encode, load
 from bench.worker_fakes import FakeAws, LatentS3
-from contract.values import ResizeMode
+from contract.values import OutputFormat, ResizeMode
 from worker.__main__ import assemble
 from worker.config import WorkerConfig
 from worker.encoding import ImageFormat
@@ -76,6 +76,7 @@ def config(concurrency: int) -> WorkerConfig:
         dest_bucket=DEST,
         dest_prefix="processed",
         resize=SPEC,
+        output_format=OutputFormat.SOURCE,
         idle_seconds=0.2,
         concurrency=concurrency,
         ssm_path=None,
