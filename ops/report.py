@@ -8,6 +8,7 @@ than a small one's (the counts are all it keeps).
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,10 +16,14 @@ from typing import IO, Final
 
 from rich.table import Table
 
-from contract.layout import Outcome, log_key, output_key
+from contract.env import DEFAULT_OUTPUT_FORMAT, DEFAULT_TARGET_SIZE, Env
+from contract.layout import Outcome, log_key, output_keys
 from contract.limits import SQS_BATCH_MAX_ENTRIES
+from contract.ssm import Param
+from contract.values import OutputFormat, parse_output_format, parse_target_sizes
 from ops.backfill import LISTING_THREADS, place
 from ops.clients import Clients
+from ops.errors import OpsError
 from ops.join import Joined
 from ops.listing import walk
 from ops.retry import failure_reason
@@ -26,7 +31,8 @@ from ops.stack import Stack
 
 NO_OUTCOME: Final = "none"
 """A source object with no log yet (or only a log older than the object)."""
-CSV_COLUMNS: Final = ("key", "outcome", "reason", "output_key")
+CSV_COLUMNS: Final = ("key", "outcome", "reason", "outputs")
+"""``outputs``: a succeeded file's output keys, one per size, as a JSON list."""
 
 # US East (N. Virginia) list prices, USD: https://aws.amazon.com/s3/pricing/ (S3 Standard) and
 # https://aws.amazon.com/sqs/pricing/ (standard queue, past the free tier). Other regions differ
@@ -89,20 +95,58 @@ class Report:
         return table
 
 
+@dataclass(frozen=True)
+class OutputLayout:
+    """What the stack's workers write for each file: their sizes and output format."""
+
+    sizes: tuple[tuple[int, int], ...]
+    output_format: OutputFormat
+
+    def keys(self, prefix: str, key: str) -> str:
+        return json.dumps(list(output_keys(prefix, key, self.sizes, self.output_format)))
+
+
+def output_layout(clients: Clients, stack: Stack) -> OutputLayout:
+    """Read from the workers' task definition, the one place the stack sets it (one request,
+    not one per file: the success logs list the same keys, but reading them is a GET each)."""
+    arn = stack.require(Param.ECS_TASK_DEFINITION)
+    definition = clients.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    environment = {
+        variable["name"]: variable["value"]
+        for container in definition["containerDefinitions"]
+        for variable in container.get("environment", [])
+    }
+    try:
+        return OutputLayout(
+            parse_target_sizes(environment.get(Env.TARGET_SIZE, DEFAULT_TARGET_SIZE)),
+            parse_output_format(environment.get(Env.OUTPUT_FORMAT, DEFAULT_OUTPUT_FORMAT.value)),
+        )
+    except ValueError as error:
+        raise OpsError(f"stack {stack.name!r}: the worker task definition's {error}") from None
+
+
 def build_report(clients: Clients, stack: Stack, out: IO[str] | None = None) -> Report:
     report = Report()
     write: Callable[[tuple[str, ...]], object] = lambda row: None  # noqa: E731
+    layout = None
     if out is not None:
+        layout = output_layout(clients, stack)
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         write = writer.writerow
     entries = walk(clients.s3, place(stack), stack.source_prefix, threads=LISTING_THREADS)
     for entry in entries:
-        write(_record(clients, stack, report, entry))
+        write(_record(clients, stack, report, entry, layout))
     return report
 
 
-def _record(clients: Clients, stack: Stack, report: Report, entry: Joined) -> tuple[str, ...]:
+def _record(
+    clients: Clients,
+    stack: Stack,
+    report: Report,
+    entry: Joined,
+    layout: OutputLayout | None,
+) -> tuple[str, ...]:
     if entry.source is None:
         report.orphan_logs += 1
     log = entry.log
@@ -112,7 +156,8 @@ def _record(clients: Clients, stack: Stack, report: Report, entry: Joined) -> tu
     if log.outcome is Outcome.SUCCESS:
         if entry.source is not None:
             report.succeeded += 1
-        return (entry.key, log.outcome.value, "", output_key(stack.dest_prefix, entry.key))
+        outputs = layout.keys(stack.dest_prefix, entry.key) if layout is not None else ""
+        return (entry.key, log.outcome.value, "", outputs)
     where = log_key(stack.dest_prefix, entry.key, Outcome.FAILED)
     reason = failure_reason(clients.s3, stack.dest_bucket, where)
     if entry.source is not None:

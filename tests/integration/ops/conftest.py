@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from contract.env import Env
 from contract.ssm import Param, ssm_path
 from ops.clients import Clients
 
@@ -25,6 +26,7 @@ class MotoStack:
     s3: Any
     sqs: Any
     ssm: Any
+    ecs: Any
     queue_url: str
     dlq_url: str
 
@@ -58,6 +60,24 @@ def clients(session: Any) -> Clients:
     return Clients(session)
 
 
+def register_worker(ecs: Any, environment: dict[Env, str]) -> str:
+    """A revision of the worker task definition with `environment`; its ARN."""
+    definition = ecs.register_task_definition(
+        family="worker",
+        containerDefinitions=[
+            {
+                "name": "worker",
+                "image": "worker:latest",
+                "memory": 512,
+                "environment": [
+                    {"name": name, "value": value} for name, value in environment.items()
+                ],
+            }
+        ],
+    )
+    return str(definition["taskDefinition"]["taskDefinitionArn"])
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch, session: Any) -> Iterator[MotoStack]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -68,6 +88,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, session: Any) -> Iterator[MotoStack]:
     with mock_aws():
         s3, sqs, ssm, ecs = (session.client(name) for name in ("s3", "sqs", "ssm", "ecs"))
         ecs.create_cluster(clusterName="cluster")
+        task_definition = register_worker(ecs, {Env.TARGET_SIZE: "224x224"})
         for bucket in (SOURCE_BUCKET, DEST_BUCKET):
             s3.create_bucket(Bucket=bucket)
         dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
@@ -82,10 +103,8 @@ def stack(monkeypatch: pytest.MonkeyPatch, session: Any) -> Iterator[MotoStack]:
             Param.S3_DEST_PREFIX: DEST_PREFIX,
             Param.ENABLED: "1",
             Param.ECS_CLUSTER: "cluster",
-            Param.ECS_TASK_DEFINITION: (
-                "arn:aws:ecs:us-east-1:123456789012:task-definition/worker:1"
-            ),
+            Param.ECS_TASK_DEFINITION: task_definition,
         }
         for name, value in parameters.items():
             ssm.put_parameter(Name=ssm_path(STACK) + name, Value=value, Type="String")
-        yield MotoStack(s3=s3, sqs=sqs, ssm=ssm, queue_url=queue_url, dlq_url=dlq_url)
+        yield MotoStack(s3=s3, sqs=sqs, ssm=ssm, ecs=ecs, queue_url=queue_url, dlq_url=dlq_url)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from contract.env import Env
 from contract.ssm import Param, ssm_path
 from ops.backfill import BackfillOptions, backfill
 from ops.cli import EXIT_OK, main
@@ -21,7 +22,13 @@ from ops.display import Counts
 from ops.errors import SendFailed
 from ops.retry import move_by_hand, redrive
 from ops.stack import load_stack
-from tests.integration.ops.conftest import DEST_BUCKET, SOURCE_BUCKET, STACK, MotoStack
+from tests.integration.ops.conftest import (
+    DEST_BUCKET,
+    SOURCE_BUCKET,
+    STACK,
+    MotoStack,
+    register_worker,
+)
 from worker.events import parse_body
 
 Runner = Callable[..., tuple[int, str]]
@@ -147,11 +154,30 @@ def test_report_counts_outcomes_by_reason_and_writes_one_row_per_file(
         ("ecsproc/ok.jpg", "success", ""),
         ("ecsproc/waiting.jpg", "none", ""),
     ]
-    assert [row["output_key"] for row in rows if row["outcome"] == "success"] == [
-        "processed/ecsproc/ok.jpg"
+    assert [json.loads(row["outputs"]) for row in rows if row["outcome"] == "success"] == [
+        ["processed/ecsproc/ok.jpg"]
     ]
     for line in ("succeeded", "corrupt", "no outcome yet"):
         assert any(line in row and row.rstrip().endswith("1 │") for row in out.splitlines()), out
+
+
+def test_report_lists_every_output_the_workers_write(
+    stack: MotoStack, run: Runner, tmp_path: Path
+) -> None:
+    # GIVEN workers deployed with two sizes and WebP outputs
+    arn = register_worker(
+        stack.ecs, {Env.TARGET_SIZE: "224x224,299x299", Env.OUTPUT_FORMAT: "webp"}
+    )
+    name = ssm_path(STACK) + Param.ECS_TASK_DEFINITION
+    stack.ssm.put_parameter(Name=name, Value=arn, Type="String", Overwrite=True)
+    stack.put_source("ecsproc/ok.jpg")
+    stack.put_log("ecsproc/ok.jpg", "success")
+    run("report", "--out", str(tmp_path / "report.csv"))
+    (row,) = csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8"))
+    assert json.loads(row["outputs"]) == [
+        "processed/224x224/ecsproc/ok.webp",
+        "processed/299x299/ecsproc/ok.webp",
+    ]
 
 
 def test_status_json_and_pause_resume(stack: MotoStack, run: Runner) -> None:
