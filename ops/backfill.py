@@ -130,9 +130,10 @@ def _bodies(
         if entry.source is None:
             continue  # a log whose source is gone: nothing to enqueue
         counts.listed += 1
-        if entry.up_to_date and not options.everything:
-            counts.done += 1
-            continue
+        if entry.up_to_date:
+            counts.done += 1  # counted with --all too: the summary says how many are redone
+            if not options.everything:
+                continue
         counts.to_enqueue += 1
         yield object_created(bucket, entry.key, entry.source.size)
     counts.listing_finished = True

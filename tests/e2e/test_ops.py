@@ -21,10 +21,8 @@ import pytest
 from contract.layout import logs_prefix
 from contract.ssm import Param, ssm_path
 from local.pipeline import PROJECT_ROOT
-from ops.events import object_created
 from tests.support import images
 
-SOURCE = "fargate-pipeline-local-source"
 DEST = "fargate-pipeline-local-dest"
 LOGS = logs_prefix("processed")
 SERVE = (sys.executable, "-m", "local", "--serve")
@@ -41,7 +39,14 @@ def serving(tmp_path: Path) -> Iterator[dict[str, str]]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(images.jpeg())
     process = subprocess.Popen(
-        [*SERVE, "--preload", str(preload), "--schedule-seconds", "1", "--idle-seconds", "2"],
+        # --max-receive-count 1: a message goes to the DLQ on its second receive (one backoff).
+        [
+            *SERVE,
+            "--preload",
+            str(preload),
+            *("--schedule-seconds", "1", "--idle-seconds", "2"),
+            *("--max-receive-count", "1"),
+        ],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -109,7 +114,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
         time.sleep(0.5)
 
 
-def test_backfill_report_pause_and_retry_against_the_local_pipeline(
+def test_backfill_report_pause_and_a_retry_after_a_transient_failure_against_local(
     serving: dict[str, str], tmp_path: Path
 ) -> None:
     s3, sqs = client(serving, "s3"), client(serving, "sqs")
@@ -120,7 +125,6 @@ def test_backfill_report_pause_and_retry_against_the_local_pipeline(
     assert "listed 3 / already done 0 / enqueued 3" in ops(serving, "backfill")
     # THEN every one is processed
     wait_for(lambda: set(logs(s3)) == successes, "every preloaded file's .success")
-    first = logs(s3)
     # AND a second backfill enqueues nothing
     assert "listed 3 / already done 3 / enqueued 0" in ops(serving, "backfill")
     # AND report matches the logs
@@ -147,28 +151,28 @@ def test_backfill_report_pause_and_retry_against_the_local_pipeline(
     queue_url = client(serving, "ssm").get_parameter(
         Name=ssm_path("local") + Param.UNPROCESSED_SQS_URL
     )["Parameter"]["Value"]
-    dlq_url = client(serving, "ssm").get_parameter(Name=ssm_path("local") + Param.DLQ_URL)[
-        "Parameter"
-    ]["Value"]
     # WHEN paused (once the idle workers are gone) and everything is enqueued again with --all
     wait_for(quiet, "the idle workers to exit")
     ops(serving, "pause")
-    assert "enqueued 3" in ops(serving, "backfill", "--all")
-    # AND a file's message sits in the DLQ (as after a destination outage outlasted its receives)
-    sqs.send_message(QueueUrl=dlq_url, MessageBody=object_created(SOURCE, FILES[0], 0))
+    assert "listed 3 / already done 3 / enqueued 3" in ops(serving, "backfill", "--all")
     time.sleep(3)  # three scaler runs
     # THEN no task starts while paused
     paused = status()
     assert (paused["enabled"], paused["tasks_running"], paused["visible"]) == (False, 0, 3)
-    assert paused["dlq_depth"] == 1
-    # WHEN retried and resumed
-    assert "moved 1 message(s) from the DLQ" in ops(serving, "retry")
+    # WHEN the destination is not writable while they are processed (a transient failure)
+    for name in logs(s3):
+        s3.delete_object(Bucket=DEST, Key=LOGS + name)
+    for key in FILES:
+        s3.delete_object(Bucket=DEST, Key=f"processed/{key}")
+    s3.delete_bucket(Bucket=DEST)
     ops(serving, "resume")
-    # THEN --all reprocessed every file, each ending with one .success, and the DLQ drained
-    wait_for(
-        lambda: all(logs(s3).get(name, first[name]) > first[name] for name in successes),
-        "every file reprocessed",
-    )
+    # THEN every message ends in the DLQ, none lost
+    wait_for(lambda: status()["dlq_depth"] == 3, "the messages to reach the DLQ", timeout=90)
+    # WHEN the destination is writable again and the user retries
+    s3.create_bucket(Bucket=DEST)
+    assert "moved 3 message(s) from the DLQ" in ops(serving, "retry")
+    # THEN the DLQ is drained and every file ends with one .success (reprocessed after --all)
+    wait_for(lambda: set(logs(s3)) == successes, "every file's .success after the retry")
     wait_for(quiet, "the queue to empty")
     assert set(logs(s3)) == successes
     assert status()["dlq_depth"] == 0

@@ -77,7 +77,7 @@ def test_backfill_all_dry_run_and_prefix(stack: MotoStack, run: Runner) -> None:
         stack.put_log(key, "success")
     # --dry-run counts and sends nothing
     _, out = run("backfill", "--all", "--dry-run")
-    assert "listed 2 / already done 0 / would enqueue 2" in out
+    assert "listed 2 / already done 2 / would enqueue 2" in out
     assert stack.queued_bodies() == []
     # without --all, everything is done
     _, out = run("backfill")
