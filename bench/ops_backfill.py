@@ -26,13 +26,13 @@ from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 from moto.s3.models import s3_backends
 from moto.sqs.models import Queue, sqs_backends
 
+from contract.events import object_created
 from contract.layout import Outcome, log_key
 from contract.ssm import Param
 from local.emulator import REGION, Emulator
 from ops.backfill import BackfillOptions, backfill
 from ops.clients import Clients
 from ops.display import Counts
-from ops.events import object_created
 from ops.stack import Stack
 from worker.events import parse_body
 

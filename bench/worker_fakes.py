@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Any
 
-from tests.support.worker_messages import s3_event
+from contract.events import object_created
 
 
 class _Body:
@@ -50,7 +50,9 @@ class FakeAws:
 
     def upload(self, bucket: str, key: str, data: bytes) -> None:
         self.objects[(bucket, key)] = data
-        self._visible.append({"MessageId": uuid.uuid4().hex, "Body": s3_event((bucket, key))})
+        self._visible.append(
+            {"MessageId": uuid.uuid4().hex, "Body": object_created(bucket, key, len(data))}
+        )
 
 
 class _FakeS3:

@@ -35,8 +35,8 @@ from moto.server import ThreadedMotoServer
 
 from bench.worker_corpus import CorpusFile, load
 from bench.worker_fakes import FakeAws
+from contract.events import object_created
 from contract.values import OutputFormat, ResizeMode
-from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
 from worker.encoding import ImageFormat
 from worker.files import FileProcessor
@@ -166,8 +166,9 @@ def request_counts(corpus: list[CorpusFile], files: int) -> Counter[str]:
         small = [file for file in corpus if file.spec.kind == "1080p"]
         for number in range(files):
             key = f"{number:04}.jpg"
-            s3.put_object(Bucket=SOURCE, Key=key, Body=small[number % len(small)].data)
-            sqs.send_message(QueueUrl=queue_url, MessageBody=s3_event((SOURCE, key)))
+            data = small[number % len(small)].data
+            s3.put_object(Bucket=SOURCE, Key=key, Body=data)
+            sqs.send_message(QueueUrl=queue_url, MessageBody=object_created(SOURCE, key, len(data)))
         # Count only the worker's requests, from here on.
         for made in (s3, sqs):
             made.meta.events.register("before-send", count)

@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from contract.events import object_created
 from ops.clients import Clients
 from ops.display import Counts
 from ops.errors import InvalidInventory, OpsError
-from ops.events import object_created
 from ops.inventory import load_manifest, read_sources
 from ops.join import Joined, join
 from ops.listing import Place, Shard, list_logs, walk

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
+from contract.events import object_created
 from contract.layout import Outcome, log_key
 from contract.limits import SQS_BATCH_MAX_ENTRIES
 from ops.clients import Clients
-from ops.events import object_created
 from ops.join import join
 from ops.listing import Shard, list_logs
 from ops.sender import BatchSender

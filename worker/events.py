@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-S3_EVENT_SOURCE = "aws:s3"
-TEST_EVENT = "s3:TestEvent"
-"""Sent once by S3 when a notification is configured: no object behind it."""
-CREATED_EVENT_PREFIX = "ObjectCreated:"
+from contract.events import CREATED_EVENT_PREFIX, EVENT_SOURCE, TEST_EVENT
 
 
 class NotAnS3Event(Exception):
@@ -60,8 +57,8 @@ def parse_body(body: str) -> S3Message:
 
 
 def _record(index: int, raw: Any) -> FileRecord | None:
-    if not isinstance(raw, dict) or raw.get("eventSource") != S3_EVENT_SOURCE:
-        raise NotAnS3Event(f"record {index} is not from {S3_EVENT_SOURCE}")
+    if not isinstance(raw, dict) or raw.get("eventSource") != EVENT_SOURCE:
+        raise NotAnS3Event(f"record {index} is not from {EVENT_SOURCE}")
     event_name = raw.get("eventName")
     if not isinstance(event_name, str):
         raise NotAnS3Event(f"record {index} has no eventName")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ops.events import object_created
+from contract.events import object_created
 from worker.events import FileRecord, parse_body
 
 KEYS = [

@@ -1,8 +1,9 @@
-"""The message a backfill enqueues: an S3 ``ObjectCreated`` event, as S3 itself would send it.
+"""The S3 event notification body: what the worker takes, and what a backfill enqueues.
 
-The worker parses these bodies (``worker.events.parse_body``) exactly as the notification's, so
-a backfilled file is processed like an upload. Keys are URL-encoded with ``+`` for spaces, as
-S3 encodes them in events; the worker decodes them with ``unquote_plus``.
+S3 sends these for each new object; ``python -m ops`` builds the same ``ObjectCreated`` body for an
+object already in the bucket, so the worker (``worker.events.parse_body``) processes a backfilled
+file exactly like an upload. Keys are URL-encoded with ``+`` for spaces, as S3 encodes them in
+events; the worker decodes them with ``unquote_plus``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from urllib.parse import quote_plus
 
 EVENT_VERSION = "2.1"
 EVENT_SOURCE = "aws:s3"
-EVENT_NAME = "ObjectCreated:Put"
+CREATED_EVENT_PREFIX = "ObjectCreated:"
+"""Every event name for a new object starts with it (Put, Post, Copy, CompleteMultipartUpload)."""
+EVENT_NAME = f"{CREATED_EVENT_PREFIX}Put"
+TEST_EVENT = "s3:TestEvent"
+"""Sent once by S3 when a notification is configured: no object behind it."""
 CONFIGURATION_ID = "fargate-pipeline-ops"
 """Where a real event names its notification configuration: says the CLI sent this one."""
 
