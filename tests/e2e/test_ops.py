@@ -18,7 +18,6 @@ from typing import Any
 import boto3
 import pytest
 
-from contract.events import object_created
 from contract.layout import logs_prefix
 from contract.ssm import Param, ssm_path
 from local.pipeline import PROJECT_ROOT
