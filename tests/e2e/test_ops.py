@@ -20,7 +20,10 @@ import pytest
 
 from contract.layout import logs_prefix
 from contract.ssm import Param, ssm_path
-from local.pipeline import PROJECT_ROOT
+from local.emulator import Emulator
+from local.pipeline import PROJECT_ROOT, LocalPipeline
+from local.settings import LocalSettings
+from tests.e2e.conftest import write_files
 from tests.support import images
 
 DEST = "fargate-pipeline-local-dest"
@@ -176,3 +179,31 @@ def test_backfill_report_pause_and_a_retry_after_a_transient_failure_against_loc
     wait_for(quiet, "the queue to empty")
     assert set(logs(s3)) == successes
     assert status()["dlq_depth"] == 0
+
+
+def test_preloaded_files_get_no_event_and_are_the_runs_files(
+    fresh_emulator: Emulator, tmp_path: Path
+) -> None:
+    # GIVEN files given to --preload, one the filter would not take
+    folder = tmp_path / "dataset"
+    paths = write_files(
+        folder, {"a.jpg": images.jpeg(), "b/c.png": images.png(), "notes.txt": b"x"}
+    )
+    # WHEN the local pipeline starts with them
+    with LocalPipeline(
+        LocalSettings(),
+        log_directory=tmp_path / "logs",
+        emulator=fresh_emulator,
+        preload=(paths, folder),
+    ) as pipeline:
+        # THEN they are in the bucket, the run's files, and the queue holds no event for them
+        # (only S3's test event, sent when the notification was configured after them)
+        assert pipeline.files == {"ecsproc/a.jpg", "ecsproc/b/c.png"}
+        assert [path.name for path in pipeline.preload_skipped] == ["notes.txt"]
+        assert set(pipeline.bucket_keys(pipeline.deployment.source_bucket)) == pipeline.files
+        messages = pipeline.clients.sqs.receive_message(
+            QueueUrl=pipeline.deployment.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        ).get("Messages", [])
+        assert [json.loads(message["Body"]).get("Event") for message in messages] == [
+            "s3:TestEvent"
+        ]
