@@ -124,7 +124,7 @@ def drain(datas: list[bytes], files: int, cpus: set[int], delay_ms: float) -> Ru
     started = time.perf_counter()
     worker.run()
     cpu_seconds = time.process_time() - cpu_started
-    assert aws.calls["PutObject"] == 2 * files, aws.calls
+    assert aws.calls["PutObject"] == 2 * files, (files, len(cpus), delay_ms, aws.calls)
     return Run(
         files,
         aws.last_put_at - started,
