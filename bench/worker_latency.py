@@ -77,7 +77,8 @@ def config(concurrency: int) -> WorkerConfig:
         dest_prefix="processed",
         resize=SPEC,
         output_format=OutputFormat.SOURCE,
-        idle_seconds=0.2,
+        # Longer than a file takes at 80 ms: the idle clock runs from the last receipt.
+        idle_seconds=1.0,
         concurrency=concurrency,
         ssm_path=None,
     )
