@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,20 +47,18 @@ FileObserver = Callable[["FileResult", float], None]
 """Told of every file's result and its processing time in milliseconds (the metrics)."""
 
 
-class FileStatus(StrEnum):
-    SUCCESS = "success"
-    """Output and `.success` log written."""
-    FAILED = "failed"
-    """The file can never be processed; `.failed` log written."""
-    RETRY = "retry"
-    """Nothing recorded (throttling, 5xx, network, destination not writable): try again later."""
+RETRY = "retry"
+"""The per-file log line's outcome for a file that recorded none and is to be retried."""
 
 
 @dataclass(frozen=True)
 class FileResult:
-    status: FileStatus
+    outcome: Outcome | None
+    """The outcome recorded in the file's log: SUCCESS (outputs and `.success` written) or FAILED
+    (the file can never be processed; `.failed` written). None when nothing was recorded
+    (throttling, 5xx, network, destination not writable): the file is to be tried again later."""
     detail: str = ""
-    """The error, for FAILED and RETRY."""
+    """The error, for FAILED and a retry."""
     reason: Rejection | None = None
     """Why the file can never be processed, for FAILED."""
     bytes_in: int = 0
@@ -75,7 +72,7 @@ class FileResult:
 
     @property
     def recorded(self) -> bool:
-        return self.status is not FileStatus.RETRY
+        return self.outcome is not None
 
 
 class _Retry(Exception):
@@ -145,14 +142,14 @@ class FileProcessor:
         result = self._handle(record, message_id)
         milliseconds = (time.monotonic() - started) * 1000
         logger.log(
-            logging.WARNING if result.status is FileStatus.RETRY else logging.INFO,
+            logging.INFO if result.recorded else logging.WARNING,
             "file",
             extra={
                 "fields": {
                     "message_id": message_id,
                     "bucket": record.bucket,
                     "key": record.key,
-                    "outcome": result.status.value,
+                    "outcome": result.outcome.value if result.outcome else RETRY,
                     "duration_ms": round(milliseconds, 1),
                     **({"error": result.detail} if result.detail else {}),
                     **({"warnings": list(result.warnings)} if result.warnings else {}),
@@ -176,26 +173,31 @@ class FileProcessor:
         }
         meter = _Meter()
         try:
-            data = self._get(record, log, meter)
-            result = self._process_and_store(record, data, log, meter)
+            try:
+                data = self._get(record, log, meter)
+            except FileRejected as rejected:
+                result = _failed(rejected, log, bytes_in=0)
+            else:
+                result = self._process_and_store(record, data, log, meter)
             self._put_log(record, result, log)
         except _Retry as retry:
-            return FileResult(FileStatus.RETRY, str(retry))
+            return FileResult(None, str(retry))
         finally:
             # The source's bytes are dropped with this frame, once its objects are stored.
             if self._source_budget is not None and meter.held_bytes:
                 self._source_budget.release(meter.held_bytes)
         return dataclasses.replace(result, work=meter.work())
 
-    def _get(self, record: FileRecord, log: dict[str, Any], meter: _Meter) -> bytes | FileRejected:
-        """The object's bytes, or why it can never be read (a permanent failure to record)."""
+    def _get(self, record: FileRecord, log: dict[str, Any], meter: _Meter) -> bytes:
+        """The object's bytes; raises FileRejected when it can never be read (a permanent
+        failure to record), _Retry when it cannot be read now."""
         try:
             response = self._s3.get_object(Bucket=record.bucket, Key=record.key)
             size = int(response.get("ContentLength", 0))
             log["source"].update(etag=response.get("ETag", ""), bytes=size)
             if size > self._max_source_bytes:
                 response["Body"].close()
-                return FileRejected(
+                raise FileRejected(
                     Rejection.TOO_LARGE, f"{size} bytes, over the limit of {self._max_source_bytes}"
                 )
             meter.source_bytes = size
@@ -206,17 +208,17 @@ class FileProcessor:
         except ClientError as error:
             code = _code(error)
             if code in OBJECT_GONE_CODES:
-                return FileRejected(Rejection.OBJECT_GONE, f"{code}: the source object is gone")
+                raise FileRejected(
+                    Rejection.OBJECT_GONE, f"{code}: the source object is gone"
+                ) from None
             raise _Retry(f"source not readable: {code}: {_message(error)}") from None
         except BotoCoreError as error:
             raise _Retry(f"source not readable: {error}") from None
         return data
 
     def _process_and_store(
-        self, record: FileRecord, data: bytes | FileRejected, log: dict[str, Any], meter: _Meter
+        self, record: FileRecord, data: bytes, log: dict[str, Any], meter: _Meter
     ) -> FileResult:
-        if isinstance(data, FileRejected):
-            return _failed(data, log, bytes_in=0)
         image_format = image_format_for(record.key, self._config.output_format)
         try:
             with meter.slot(self._cpu_slots):
@@ -248,14 +250,15 @@ class FileProcessor:
         if processed.warnings:
             log["warnings"] = list(processed.warnings)
         return FileResult(
-            FileStatus.SUCCESS,
+            Outcome.SUCCESS,
             bytes_in=len(data),
             bytes_out=sum(len(encoded.data) for encoded in processed.outputs),
             warnings=processed.warnings,
         )
 
     def _put_log(self, record: FileRecord, result: FileResult, log: dict[str, Any]) -> None:
-        outcome = Outcome.SUCCESS if result.status is FileStatus.SUCCESS else Outcome.FAILED
+        outcome = result.outcome
+        assert outcome is not None, "only a recorded outcome has a log"
         # Sorted keys and no timings: a redelivered message rewrites a byte-identical log.
         body = json.dumps({"outcome": outcome.value, **log}, indent=2, sort_keys=True) + "\n"
         key = log_key(self._config.dest_prefix, record.key, outcome)
@@ -279,7 +282,7 @@ def _failed(rejected: FileRejected, log: dict[str, Any], *, bytes_in: int) -> Fi
     if rejected.warnings:
         log["warnings"] = list(rejected.warnings)
     return FileResult(
-        FileStatus.FAILED,
+        Outcome.FAILED,
         str(rejected),
         reason=rejected.reason,
         bytes_in=bytes_in,

@@ -33,7 +33,7 @@ from contract.limits import (
 from contract.ssm import Param
 from worker.enabled import EnabledSwitch
 from worker.events import FileRecord, NotAnS3Event, parse_body
-from worker.files import FileProcessor, FileResult, FileStatus
+from worker.files import FileProcessor, FileResult
 from worker.flow import FilesInFlight
 from worker.logs import fields
 from worker.policy import IdleShutdown, Prefetch, backoff_seconds
@@ -448,7 +448,7 @@ class Worker:
                 result = self._processor.handle(job.record, job.message_id)
             except Exception as error:  # a thread that died would hold its message forever
                 logger.exception("file thread error", extra=fields(key=job.record.key))
-                result = FileResult(FileStatus.RETRY, f"unexpected {type(error).__name__}")
+                result = FileResult(None, f"unexpected {type(error).__name__}")
             self._events.put(_FileDone(job.message_id, job.index, result, self._clock() - started))
             with self._room:
                 if self._file_threads > self._files_target:

@@ -12,8 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 
+from contract.layout import Outcome
 from contract.metrics import Dimension, Directive, Metric, emf_document, stack_of
-from worker.files import FileResult, FileStatus
+from worker.files import FileResult
 from worker.logs import fields
 
 logger = logging.getLogger(__name__)
@@ -41,14 +42,14 @@ class FileMetrics:
         dimensions: dict[Dimension, str] = dict(self._dimensions)
         directives: list[Directive] = []
         values: dict[Metric, float]
-        if result.status is FileStatus.SUCCESS:
+        if result.outcome is Outcome.SUCCESS:
             values = {
                 Metric.FILES_SUCCEEDED: 1,
                 Metric.PROCESSING_TIME: round(milliseconds, 1),
                 Metric.BYTES_IN: result.bytes_in,
                 Metric.BYTES_OUT: result.bytes_out,
             }
-        elif result.status is FileStatus.FAILED:
+        elif result.outcome is Outcome.FAILED:
             values = {Metric.FILES_FAILED: 1, Metric.BYTES_IN: result.bytes_in}
             if result.reason is not None:
                 dimensions[Dimension.REASON] = result.reason.value

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
+from contract.layout import Outcome
 from contract.metrics import NAMESPACE
 from scaler.handler import ScalerResult
 from scaler.metrics import run_document
@@ -17,7 +18,7 @@ from tests.unit.infra import types as t
 from tests.unit.infra.conftest import BYO_QUEUE
 from tests.unit.infra.mocks import REGION, AwsMocks
 from tests.unit.infra.program import ROOT, StackRun, run_program, stack_config
-from worker.files import FileResult, FileStatus
+from worker.files import FileResult
 from worker.metrics import FileMetrics
 from worker.rejection import Rejection
 
@@ -254,9 +255,9 @@ def emitted(stack: str) -> set[Identity]:
     """What the real worker and scaler publish, over every kind of file outcome and a run."""
     metrics = FileMetrics(f"/fargate-pipeline/{stack}/")
     results = [
-        FileResult(FileStatus.SUCCESS, bytes_in=10, bytes_out=5),
-        *(FileResult(FileStatus.FAILED, "x", reason=reason, bytes_in=1) for reason in Rejection),
-        FileResult(FileStatus.RETRY, "x"),
+        FileResult(Outcome.SUCCESS, bytes_in=10, bytes_out=5),
+        *(FileResult(Outcome.FAILED, "x", reason=reason, bytes_in=1) for reason in Rejection),
+        FileResult(None, "x"),
     ]
     documents = [metrics.document(result, 1.0) for result in results]
     run = ScalerResult(

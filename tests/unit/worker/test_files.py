@@ -19,12 +19,13 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
+from contract.layout import Outcome
 from contract.values import OutputFormat, ResizeMode
 from tests.support import images
 from worker import warnings_log
 from worker.config import WorkerConfig
 from worker.events import FileRecord
-from worker.files import FileProcessor, FileStatus
+from worker.files import FileProcessor
 from worker.flow import ByteBudget
 from worker.imaging import Processed, ResizeSpec, process_image
 
@@ -85,7 +86,7 @@ def test_success_is_one_get_then_the_output_then_its_log(s3: tuple[Any, Stubber]
     expect_put(stubber, OUTPUT_KEY, "image/jpeg")
     expect_put(stubber, SUCCESS_LOG, "application/json")
     result = processor(client).handle(RECORD, "m-1")
-    assert result.status is FileStatus.SUCCESS
+    assert result.outcome is Outcome.SUCCESS
     assert result.recorded
 
 
@@ -140,7 +141,7 @@ def test_a_bad_file_is_recorded_as_failed_with_its_reason(
     bomb = name == "bomb.png"
     with pytest.warns(Image.DecompressionBombWarning) if bomb else contextlib.nullcontext():
         result = processor(client).handle(RECORD, "m-1")
-    assert result.status is FileStatus.FAILED
+    assert result.outcome is Outcome.FAILED
     assert result.recorded
 
 
@@ -150,7 +151,7 @@ def test_a_vanished_object_is_recorded_as_failed(s3: tuple[Any, Stubber], code: 
     stubber.add_client_error("get_object", code, http_status_code=404)
     expect_put(stubber, FAILED_LOG, "application/json")
     result = processor(client).handle(RECORD, "m-1")
-    assert result.status is FileStatus.FAILED
+    assert result.outcome is Outcome.FAILED
     assert "object-gone" in result.detail
 
 
@@ -159,7 +160,7 @@ def test_an_object_over_the_size_limit_is_refused_unread(s3: tuple[Any, Stubber]
     expect_get(stubber, images.jpeg())
     expect_put(stubber, FAILED_LOG, "application/json")
     result = processor(client, max_source_bytes=100).handle(RECORD, "m-1")
-    assert result.status is FileStatus.FAILED
+    assert result.outcome is Outcome.FAILED
     assert result.detail.startswith("too-large")
 
 
@@ -173,7 +174,7 @@ def test_a_source_that_cannot_be_read_now_is_retried_not_recorded(
     client, stubber = s3
     stubber.add_client_error("get_object", code, http_status_code=status)
     result = processor(client).handle(RECORD, "m-1")
-    assert result.status is FileStatus.RETRY
+    assert result.outcome is None
     assert not result.recorded
     assert code in result.detail
 
@@ -189,7 +190,7 @@ def test_a_destination_not_writable_is_retried(
     expect_get(stubber, images.jpeg())
     stubber.add_client_error("put_object", code, http_status_code=status)
     result = processor(client).handle(RECORD, "m-1")
-    assert result.status is FileStatus.RETRY
+    assert result.outcome is None
     assert result.detail.startswith("destination not writable")
 
 
@@ -199,7 +200,7 @@ def test_a_failed_log_write_is_retried_too(s3: tuple[Any, Stubber]) -> None:
     expect_get(stubber, images.text_named_jpg())
     stubber.add_client_error("put_object", "ServiceUnavailable", http_status_code=503)
     # THEN the failure is not recorded, so the message must stay
-    assert processor(client).handle(RECORD, "m-1").status is FileStatus.RETRY
+    assert processor(client).handle(RECORD, "m-1").outcome is None
 
 
 def test_an_unexpected_error_in_the_image_work_is_retried(s3: tuple[Any, Stubber]) -> None:
@@ -210,7 +211,7 @@ def test_an_unexpected_error_in_the_image_work_is_retried(s3: tuple[Any, Stubber
         raise MemoryError
 
     result = processor(client, process=out_of_memory).handle(RECORD, "m-1")
-    assert result.status is FileStatus.RETRY
+    assert result.outcome is None
     assert "MemoryError" in result.detail
 
 
@@ -221,7 +222,7 @@ def test_a_bad_file_is_failed_at_once_whatever_pillow_raises(s3: tuple[Any, Stub
     expect_put(stubber, FAILED_LOG, "application/json")
     # THEN it is recorded as failed (not retried until it lands in the DLQ)
     result = processor(client).handle(RECORD, "m-1")
-    assert result.status is FileStatus.FAILED
+    assert result.outcome is Outcome.FAILED
     assert result.detail.startswith("truncated")
 
 
@@ -246,7 +247,7 @@ def test_decoder_warnings_go_into_the_log_and_the_files_log_line(
         with caplog.at_level(logging.INFO, logger="worker.files"):
             result = processor(client).handle(RECORD, "m-1")
     # THEN the warning is in the file's log object and in its one log line, as a field
-    assert result.status is FileStatus.SUCCESS
+    assert result.outcome is Outcome.SUCCESS
     (warning,) = json.loads(written[SUCCESS_LOG])["warnings"]
     assert "Invalid APNG" in warning
     (line,) = [record for record in caplog.records if record.getMessage() == "file"]
@@ -318,8 +319,8 @@ def test_source_bytes_are_held_in_the_budget_until_the_file_is_done(
     expect_get(stubber, data)
     stubber.add_client_error("put_object", "SlowDown", http_status_code=503)
     files = processor(client, process=watching, source_budget=budget)
-    assert files.handle(RECORD, "m-1").status is FileStatus.SUCCESS
-    assert files.handle(RECORD, "m-2").status is FileStatus.RETRY
+    assert files.handle(RECORD, "m-1").outcome is Outcome.SUCCESS
+    assert files.handle(RECORD, "m-2").outcome is None
     # THEN each held its bytes while processing and gave them back, whatever the outcome
     assert held_while_processing == [len(data), len(data)]
     assert budget.used == 0
@@ -340,7 +341,7 @@ def test_a_file_waits_for_room_in_memory_before_reading_its_body(
     started = time.monotonic()
     result = processor(client, source_budget=budget).handle(RECORD, "m-1")
     # THEN it went ahead once there was room, and the wait is not counted as S3 time
-    assert result.status is FileStatus.SUCCESS
+    assert result.outcome is Outcome.SUCCESS
     assert time.monotonic() - started >= 0.9
     assert result.work is not None
     assert result.work.io_seconds < 0.5
@@ -376,7 +377,7 @@ def test_several_sizes_from_one_get_each_in_its_folder(
     # WHEN the file is handled: exactly one GET, then one PUT per size, then the log
     result = FileProcessor(client, config, threading.Semaphore(1)).handle(record, "m-1")
     # THEN each output is its size, and the log lists every output
-    assert result.status is FileStatus.SUCCESS
+    assert result.outcome is Outcome.SUCCESS
     log = json.loads(written["processed/logs/ecsproc/a b.png.success"][0])
     assert [(output["key"], output["size"], output["format"]) for output in log["outputs"]] == [
         ("processed/32x24/ecsproc/a b.png", [32, 24], "PNG"),

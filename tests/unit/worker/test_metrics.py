@@ -14,9 +14,10 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
+from contract.layout import Outcome
 from tests.support import emf, images
 from tests.unit.worker.test_files import CONFIG, FAILED_LOG, OUTPUT_KEY, RECORD, SUCCESS_LOG
-from worker.files import FileProcessor, FileResult, FileStatus
+from worker.files import FileProcessor, FileResult
 from worker.logs import JsonLineFormatter
 from worker.metrics import FileMetrics
 from worker.rejection import Rejection
@@ -132,7 +133,7 @@ def test_a_file_gone_from_s3_fails_with_its_reason_and_no_bytes_read() -> None:
 
 def test_a_retried_file_is_neither_succeeded_nor_failed() -> None:
     metrics = FileMetrics(SSM_PATH, clock=lambda: NOW)
-    document = metrics.document(FileResult(FileStatus.RETRY, "destination not writable"), 12.0)
+    document = metrics.document(FileResult(None, "destination not writable"), 12.0)
     emf.validate(document)
 
     assert by_identity(document) == {("FilesRetried", STACK): 1}
@@ -141,7 +142,7 @@ def test_a_retried_file_is_neither_succeeded_nor_failed() -> None:
 def test_without_a_stack_path_the_metrics_have_no_dimension() -> None:
     metrics = FileMetrics(None, clock=lambda: NOW)
     document = metrics.document(
-        FileResult(FileStatus.FAILED, "x", reason=Rejection.CORRUPT, bytes_in=3), 1.0
+        FileResult(Outcome.FAILED, "x", reason=Rejection.CORRUPT, bytes_in=3), 1.0
     )
     emf.validate(document)
 
@@ -154,7 +155,7 @@ def test_without_a_stack_path_the_metrics_have_no_dimension() -> None:
 
 def test_an_invalid_document_is_caught_by_the_schema_check() -> None:
     # The check itself can fail: a unit EMF does not know, and a metric with no value.
-    document = FileMetrics(SSM_PATH, clock=lambda: NOW).document(FileResult(FileStatus.RETRY), 1.0)
+    document = FileMetrics(SSM_PATH, clock=lambda: NOW).document(FileResult(None), 1.0)
     document["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"] = "Files"
     with pytest.raises(Exception, match="Files"):
         emf.validate(document)
