@@ -91,9 +91,12 @@ def _evenly(group: list[SheetEntry]) -> list[SheetEntry]:
 def _kind(data: bytes | None) -> tuple[str, str]:
     """(format, "large" or "small") from the upload's header, without decoding its pixels."""
     try:
-        with Image.open(io.BytesIO(data or b"")) as image:
-            width, height = image.size
-            return image.format or "?", "large" if width * height >= LARGE_PIXELS else "small"
+        # Pillow warns about odd headers (an invalid APNG, a malformed MPO): not this sheet's news.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data or b"")) as image:
+                width, height = image.size
+        return image.format or "?", "large" if width * height >= LARGE_PIXELS else "small"
     except Exception:  # noqa: BLE001 - any upload, even one that crashes a header parser
         return "?", "?"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from local.contact_sheet import (
@@ -113,3 +114,10 @@ def test_a_long_run_gets_a_footer(tmp_path: Path) -> None:
     with Image.open(capped) as with_footer, Image.open(exact) as without:
         assert with_footer.height > without.height
         assert with_footer.width == without.width
+
+
+def test_choosing_files_prints_no_warnings(recwarn: pytest.WarningsRecorder) -> None:
+    # GIVEN an upload Pillow warns about when it reads the header
+    entries = [_success("ecsproc/odd.png", images.apng_with_a_bad_frame_count())]
+    select(entries)
+    assert not [warning for warning in recwarn if "APNG" in str(warning.message)]
