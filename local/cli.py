@@ -362,7 +362,8 @@ def _images(directory: Path) -> list[Path]:
         path
         for path in directory.rglob("*")
         if path.is_file()
-        and not any(part.startswith(".") for part in path.parts)
+        # Hidden files and folders inside it only: a path given as ../images is not hidden.
+        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
         and path.name != "README.md"
     )
 
