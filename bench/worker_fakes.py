@@ -64,7 +64,15 @@ class _FakeS3:
         data = self._aws.objects[(Bucket, Key)]
         return {"Body": _Body(data), "ContentLength": len(data), "ETag": '"fake"'}
 
-    def put_object(self, *, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
+    def put_object(
+        self,
+        *,
+        Bucket: str,
+        Key: str,
+        Body: bytes,
+        ContentType: str,
+        Metadata: dict[str, str] | None = None,
+    ) -> None:
         self._aws.count("PutObject")
         with self._aws._lock:
             self._aws.objects[(Bucket, Key)] = Body

@@ -108,3 +108,15 @@ def written_keys(
     """Every key the worker may write for source ``key``: its outputs and either log."""
     outputs = output_keys(prefix, key, sizes, output_format)
     return (*outputs, *(log_key(prefix, key, outcome) for outcome in Outcome))
+
+
+class LogMetadata(StrEnum):
+    """User metadata on every log object (``x-amz-meta-<name>``): this delivery's share of its
+    task's time, which ``ops report`` prices. Kept out of the log's body, so a redelivered
+    message still rewrites a byte-identical log."""
+
+    TASK = "task"
+    """The worker task that wrote the log (the ECS task's id; host and process off ECS)."""
+    TASK_SECONDS = "task-seconds"
+    """Seconds of the task's run charged to this file: the time since the task's previous log
+    (its start, for the first). A task's charges add up to its time from start to last log."""

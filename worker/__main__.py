@@ -29,6 +29,7 @@ from worker.flow import ByteBudget, FilesInFlight, files_most, source_budget
 from worker.loop import Worker
 from worker.metrics import FileMetrics
 from worker.sqs import Queue, QueueUnavailable
+from worker.task_time import TaskTime, task_name
 
 logger = logging.getLogger("worker")
 
@@ -60,6 +61,7 @@ def client_config(*, adaptive: bool, connections: int) -> Config:
 
 def build_worker(config: WorkerConfig, environ: Mapping[str, str]) -> Worker:
     """Clients, queue check, off switch and vCPUs: everything `run` needs, or a StartupError."""
+    task_time = TaskTime(task_name(environ))  # the task's time runs from here
     concurrency = config.concurrency or task_vcpus(environ)
     # One S3 connection per file in flight: botocore's default pool of 10 would make the files
     # beyond it wait for a connection (it logs "Connection pool is full" and queues them).
@@ -91,6 +93,7 @@ def build_worker(config: WorkerConfig, environ: Mapping[str, str]) -> Worker:
         memory_bytes=task_memory_bytes(environ),
         visibility_timeout=visibility_timeout,
         switch=switch,
+        task_time=task_time,
     )
 
 
@@ -103,6 +106,7 @@ def assemble(
     memory_bytes: int,
     visibility_timeout: int,
     switch: EnabledSwitch | None = None,
+    task_time: TaskTime | None = None,
 ) -> Worker:
     """The worker's parts: `concurrency` image slots, and files in flight within the memory."""
     budget = source_budget(memory_bytes)
@@ -112,6 +116,7 @@ def assemble(
         threading.Semaphore(concurrency),
         observer=FileMetrics(config.ssm_path).record,
         source_budget=ByteBudget(budget),
+        task_time=task_time,
     )
     return Worker(
         queue,

@@ -14,6 +14,7 @@ import os
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ METADATA_TIMEOUT_SECONDS = 2.0
 Fetch = Callable[[str], bytes]
 
 
-def _http_get(url: str) -> bytes:
+def http_get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=METADATA_TIMEOUT_SECONDS) as response:
         body: bytes = response.read()
         return body
@@ -53,8 +54,8 @@ def _ratio(quota: str, period: str) -> float | None:
     return cpus if cpus > 0 else None
 
 
-def _ecs_task_limit(environ: Mapping[str, str], fetch: Fetch, name: str) -> float | None:
-    """One of the task's `Limits` from the ECS task metadata endpoint, if there is one."""
+def ecs_task_metadata(environ: Mapping[str, str], fetch: Fetch = http_get) -> dict[str, Any] | None:
+    """The ECS task metadata endpoint's description of this task, if there is one."""
     uri = environ.get(ECS_METADATA_ENV)
     if not uri:
         return None
@@ -63,12 +64,24 @@ def _ecs_task_limit(environ: Mapping[str, str], fetch: Fetch, name: str) -> floa
     except (OSError, ValueError) as error:
         logger.warning("task metadata unavailable: %s", error)
         return None
-    limits = document.get("Limits") if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else None
+
+
+def ecs_task_arn(environ: Mapping[str, str], fetch: Fetch = http_get) -> str | None:
+    document = ecs_task_metadata(environ, fetch)
+    arn = document.get("TaskARN") if document is not None else None
+    return arn if isinstance(arn, str) and arn else None
+
+
+def _ecs_task_limit(environ: Mapping[str, str], fetch: Fetch, name: str) -> float | None:
+    """One of the task's `Limits` from the ECS task metadata endpoint, if there is one."""
+    document = ecs_task_metadata(environ, fetch)
+    limits = document.get("Limits") if document is not None else None
     value = limits.get(name) if isinstance(limits, dict) else None
     return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
-def ecs_task_cpu_limit(environ: Mapping[str, str], fetch: Fetch = _http_get) -> float | None:
+def ecs_task_cpu_limit(environ: Mapping[str, str], fetch: Fetch = http_get) -> float | None:
     """The task's CPU limit in vCPUs from the ECS task metadata endpoint, if there is one."""
     return _ecs_task_limit(environ, fetch, "CPU")
 
@@ -82,7 +95,7 @@ def available_cpus() -> int:
 
 
 def task_vcpus(
-    environ: Mapping[str, str], root: Path = CGROUP_ROOT, fetch: Fetch = _http_get
+    environ: Mapping[str, str], root: Path = CGROUP_ROOT, fetch: Fetch = http_get
 ) -> int:
     """Whole vCPUs to use: the cgroup quota, else the ECS task limit, else the CPUs we may run on.
 
@@ -118,7 +131,7 @@ def physical_memory() -> int:
 
 
 def task_memory_bytes(
-    environ: Mapping[str, str], root: Path = CGROUP_ROOT, fetch: Fetch = _http_get
+    environ: Mapping[str, str], root: Path = CGROUP_ROOT, fetch: Fetch = http_get
 ) -> int:
     """The task's memory: the cgroup limit, else the ECS task limit (MiB), else the machine's."""
     limit = cgroup_memory_limit(root)

@@ -28,6 +28,7 @@ from worker.events import FileRecord
 from worker.flow import ByteBudget, FileWork
 from worker.imaging import Processed, ResizeSpec, process_image
 from worker.rejection import FileRejected, Rejection
+from worker.task_time import TaskTime, task_name
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class FileProcessor:
         max_source_bytes: int = MAX_SOURCE_BYTES,
         observer: FileObserver | None = None,
         source_budget: ByteBudget | None = None,
+        task_time: TaskTime | None = None,
     ) -> None:
         self._s3 = s3
         self._config = config
@@ -136,6 +138,7 @@ class FileProcessor:
         self._max_source_bytes = max_source_bytes
         self._observer = observer
         self._source_budget = source_budget
+        self._task_time = task_time or TaskTime(task_name({}))
 
     def handle(self, record: FileRecord, message_id: str) -> FileResult:
         started = time.monotonic()
@@ -259,16 +262,30 @@ class FileProcessor:
     def _put_log(self, record: FileRecord, result: FileResult, log: dict[str, Any]) -> None:
         outcome = result.outcome
         assert outcome is not None, "only a recorded outcome has a log"
-        # Sorted keys and no timings: a redelivered message rewrites a byte-identical log.
+        # Sorted keys and no timings in the body (they go in its metadata): a redelivered
+        # message rewrites a byte-identical log.
         body = json.dumps({"outcome": outcome.value, **log}, indent=2, sort_keys=True) + "\n"
         key = log_key(self._config.dest_prefix, record.key, outcome)
-        self._put(key, body.encode(), LOG_CONTENT_TYPE)
-
-    def _put(self, key: str, body: bytes, content_type: str) -> None:
+        seconds = self._task_time.charge()
         try:
-            self._s3.put_object(
-                Bucket=self._config.dest_bucket, Key=key, Body=body, ContentType=content_type
-            )
+            self._put(key, body.encode(), LOG_CONTENT_TYPE, self._task_time.metadata(seconds))
+        except _Retry:
+            self._task_time.refund(seconds)
+            raise
+
+    def _put(
+        self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        request: dict[str, Any] = {
+            "Bucket": self._config.dest_bucket,
+            "Key": key,
+            "Body": body,
+            "ContentType": content_type,
+        }
+        if metadata is not None:  # a log's; outputs carry none
+            request["Metadata"] = metadata
+        try:
+            self._s3.put_object(**request)
         except ClientError as error:
             # AccessDenied or NoSuchBucket here is the destination's problem, not the file's:
             # the file must wait until the destination is writable again.

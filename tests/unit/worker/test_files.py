@@ -28,6 +28,7 @@ from worker.events import FileRecord
 from worker.files import FileProcessor
 from worker.flow import ByteBudget
 from worker.imaging import Processed, ResizeSpec, process_image
+from worker.task_time import TaskTime
 
 RECORD = FileRecord("src", "ecsproc/a b.jpg")
 CONFIG = WorkerConfig(
@@ -72,19 +73,19 @@ def expect_get(stubber: Stubber, data: bytes, key: str = RECORD.key) -> None:
     )
 
 
-def expect_put(stubber: Stubber, key: str, content_type: str) -> None:
-    stubber.add_response(
-        "put_object",
-        {"ETag": '"x"'},
-        {"Bucket": "dst", "Key": key, "Body": ANY, "ContentType": content_type},
-    )
+def expect_put(stubber: Stubber, key: str, content_type: str, metadata: Any = None) -> None:
+    """An output's PUT (no ``metadata``) or a log's (``metadata``; ANY for any)."""
+    expected = {"Bucket": "dst", "Key": key, "Body": ANY, "ContentType": content_type}
+    if metadata is not None:
+        expected["Metadata"] = metadata
+    stubber.add_response("put_object", {"ETag": '"x"'}, expected)
 
 
 def test_success_is_one_get_then_the_output_then_its_log(s3: tuple[Any, Stubber]) -> None:
     client, stubber = s3
     expect_get(stubber, images.jpeg())
     expect_put(stubber, OUTPUT_KEY, "image/jpeg")
-    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_put(stubber, SUCCESS_LOG, "application/json", ANY)
     result = processor(client).handle(RECORD, "m-1")
     assert result.outcome is Outcome.SUCCESS
     assert result.recorded
@@ -96,7 +97,7 @@ def test_the_log_and_output_are_what_the_contract_says(s3: tuple[Any, Stubber]) 
     written: dict[str, bytes] = {}
     expect_get(stubber, images.jpeg(orientation=images.Orientation.ROTATED_270_CW))
     expect_put(stubber, OUTPUT_KEY, "image/jpeg")
-    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_put(stubber, SUCCESS_LOG, "application/json", ANY)
     real_put = client.put_object
 
     def keeping_put(**kwargs: Any) -> Any:
@@ -137,7 +138,7 @@ def test_a_bad_file_is_recorded_as_failed_with_its_reason(
 ) -> None:
     client, stubber = s3
     expect_get(stubber, images.BAD_FILES[name]())
-    expect_put(stubber, FAILED_LOG, "application/json")
+    expect_put(stubber, FAILED_LOG, "application/json", ANY)
     bomb = name == "bomb.png"
     with pytest.warns(Image.DecompressionBombWarning) if bomb else contextlib.nullcontext():
         result = processor(client).handle(RECORD, "m-1")
@@ -149,7 +150,7 @@ def test_a_bad_file_is_recorded_as_failed_with_its_reason(
 def test_a_vanished_object_is_recorded_as_failed(s3: tuple[Any, Stubber], code: str) -> None:
     client, stubber = s3
     stubber.add_client_error("get_object", code, http_status_code=404)
-    expect_put(stubber, FAILED_LOG, "application/json")
+    expect_put(stubber, FAILED_LOG, "application/json", ANY)
     result = processor(client).handle(RECORD, "m-1")
     assert result.outcome is Outcome.FAILED
     assert "object-gone" in result.detail
@@ -158,7 +159,7 @@ def test_a_vanished_object_is_recorded_as_failed(s3: tuple[Any, Stubber], code: 
 def test_an_object_over_the_size_limit_is_refused_unread(s3: tuple[Any, Stubber]) -> None:
     client, stubber = s3
     expect_get(stubber, images.jpeg())
-    expect_put(stubber, FAILED_LOG, "application/json")
+    expect_put(stubber, FAILED_LOG, "application/json", ANY)
     result = processor(client, max_source_bytes=100).handle(RECORD, "m-1")
     assert result.outcome is Outcome.FAILED
     assert result.detail.startswith("too-large")
@@ -203,6 +204,46 @@ def test_a_failed_log_write_is_retried_too(s3: tuple[Any, Stubber]) -> None:
     assert processor(client).handle(RECORD, "m-1").outcome is None
 
 
+def test_each_log_carries_its_tasks_time_since_the_previous_log(
+    s3: tuple[Any, Stubber],
+) -> None:
+    # GIVEN a task clock at 100 s when the task starts, whose outputs carry no metadata
+    client, stubber = s3
+    now = [100.0]
+    task_time = TaskTime("task-1", clock=lambda: now[0])
+    real_put = client.put_object
+
+    def put_at_a_later_time(**kwargs: Any) -> Any:
+        now[0] += 1.5
+        return real_put(**kwargs)
+
+    client.put_object = put_at_a_later_time
+    expect_get(stubber, images.jpeg())
+    expect_put(stubber, OUTPUT_KEY, "image/jpeg")
+    # THEN the first log is charged from the start: 1.5 s (the output's PUT) when it is sent
+    expect_put(
+        stubber,
+        SUCCESS_LOG,
+        "application/json",
+        metadata={"task": "task-1", "task-seconds": "1.500"},
+    )
+    processor(client, task_time=task_time).handle(RECORD, "m-1")
+    # AND a second file whose log cannot be stored hands its charge to the next log: the time
+    # since the first log was charged (101.5 s -> 104.5 s, after two more PUTs)
+    expect_get(stubber, images.text_named_jpg())
+    stubber.add_client_error("put_object", "ServiceUnavailable", http_status_code=503)
+    expect_get(stubber, images.text_named_jpg())
+    expect_put(
+        stubber,
+        FAILED_LOG,
+        "application/json",
+        metadata={"task": "task-1", "task-seconds": "3.000"},
+    )
+    files = processor(client, task_time=task_time)
+    assert files.handle(RECORD, "m-2").outcome is None
+    assert files.handle(RECORD, "m-2").outcome is Outcome.FAILED
+
+
 def test_an_unexpected_error_in_the_image_work_is_retried(s3: tuple[Any, Stubber]) -> None:
     client, stubber = s3
     expect_get(stubber, images.jpeg())
@@ -219,7 +260,7 @@ def test_a_bad_file_is_failed_at_once_whatever_pillow_raises(s3: tuple[Any, Stub
     # GIVEN a PNG that Pillow starts decoding when its EXIF is read, and cannot
     client, stubber = s3
     expect_get(stubber, images.truncated_png())
-    expect_put(stubber, FAILED_LOG, "application/json")
+    expect_put(stubber, FAILED_LOG, "application/json", ANY)
     # THEN it is recorded as failed (not retried until it lands in the DLQ)
     result = processor(client).handle(RECORD, "m-1")
     assert result.outcome is Outcome.FAILED
@@ -234,7 +275,7 @@ def test_decoder_warnings_go_into_the_log_and_the_files_log_line(
     written: dict[str, bytes] = {}
     expect_get(stubber, images.apng_with_a_bad_frame_count())
     expect_put(stubber, OUTPUT_KEY, "image/jpeg")
-    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_put(stubber, SUCCESS_LOG, "application/json", ANY)
     real_put = client.put_object
 
     def keeping_put(**kwargs: Any) -> Any:
@@ -277,7 +318,7 @@ def test_a_file_reports_its_cpu_time_apart_from_s3_and_from_waiting_for_a_slot(
     data = images.jpeg()
     expect_get(stubber, data)
     expect_put(stubber, OUTPUT_KEY, "image/jpeg")
-    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_put(stubber, SUCCESS_LOG, "application/json", ANY)
     real_get = client.get_object
 
     def slow_get(**kwargs: Any) -> Any:
@@ -315,7 +356,7 @@ def test_source_bytes_are_held_in_the_budget_until_the_file_is_done(
     # GIVEN one file that succeeds and one whose output cannot be written
     expect_get(stubber, data)
     expect_put(stubber, OUTPUT_KEY, "image/jpeg")
-    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_put(stubber, SUCCESS_LOG, "application/json", ANY)
     expect_get(stubber, data)
     stubber.add_client_error("put_object", "SlowDown", http_status_code=503)
     files = processor(client, process=watching, source_budget=budget)
@@ -337,7 +378,7 @@ def test_a_file_waits_for_room_in_memory_before_reading_its_body(
     threading.Timer(1.0, budget.release, args=(20,)).start()
     expect_get(stubber, data)
     expect_put(stubber, OUTPUT_KEY, "image/jpeg")
-    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_put(stubber, SUCCESS_LOG, "application/json", ANY)
     started = time.monotonic()
     result = processor(client, source_budget=budget).handle(RECORD, "m-1")
     # THEN it went ahead once there was room, and the wait is not counted as S3 time
@@ -372,7 +413,7 @@ def test_several_sizes_from_one_get_each_in_its_folder(
     expect_get(stubber, images.encode(images.photo(), "PNG", exif=_rotated()), record.key)
     expect_put(stubber, "processed/32x24/ecsproc/a b.png", "image/png")
     expect_put(stubber, "processed/20x40/ecsproc/a b.png", "image/png")
-    expect_put(stubber, "processed/logs/ecsproc/a b.png.success", "application/json")
+    expect_put(stubber, "processed/logs/ecsproc/a b.png.success", "application/json", ANY)
     written = keeping(client)
     # WHEN the file is handled: exactly one GET, then one PUT per size, then the log
     result = FileProcessor(client, config, threading.Semaphore(1)).handle(record, "m-1")
@@ -417,7 +458,7 @@ def test_a_forced_format_is_written_under_its_extension(
     config = dataclasses.replace(CONFIG, output_format=output_format)
     expect_get(stubber, images.jpeg())
     expect_put(stubber, key, content_type)
-    expect_put(stubber, SUCCESS_LOG, "application/json")
+    expect_put(stubber, SUCCESS_LOG, "application/json", ANY)
     written = keeping(client)
     FileProcessor(client, config, threading.Semaphore(1)).handle(RECORD, "m-1")
     assert Image.open(io.BytesIO(written[key][0])).format == pillow_format

@@ -59,7 +59,9 @@ def run_file(data: bytes | None, put_log: str, *, ssm_path: str | None = SSM_PAT
                     {"Bucket": "dst", "Key": OUTPUT_KEY, "Body": ANY, "ContentType": ANY},
                 )
             stubber.add_response(
-                "put_object", {}, {"Bucket": "dst", "Key": put_log, "Body": ANY, "ContentType": ANY}
+                "put_object",
+                {},
+                {"Bucket": "dst", "Key": put_log, "Body": ANY, "ContentType": ANY, "Metadata": ANY},
             )
             metrics = FileMetrics(ssm_path, clock=lambda: NOW)
             config = replace(CONFIG, ssm_path=ssm_path)
