@@ -71,6 +71,17 @@ def parse_whole_number(text: str, *, minimum: int, maximum: int | None = None) -
     raise ValueError(f"expected a whole number {allowed}")
 
 
+def parse_seconds(text: str) -> float:
+    """A duration in seconds: a finite number, 0 or more (``20``, ``0.5``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ValueError("expected a number of seconds (0 or more)")
+    return value
+
+
 def encode_flag(value: bool) -> str:
     """The contract's encoding of a boolean: ``1`` or ``0``."""
     return TRUE_FLAG if value else FALSE_FLAG

@@ -1,14 +1,14 @@
 """``report``: every file's outcome from the logs, failures by reason, and a cost estimate.
 
 One pass over the joined listings (``ops.listing``); only ``.failed`` logs are read, for their
-reason. ``--out`` streams one CSV row per file, so a large bucket's report needs no more memory
-than a small one's (the counts are all it keeps).
+reason, and a few hundred logs' metadata for the task time (``ops.task_time``). ``--out`` streams
+one CSV row per file, so a large bucket's report needs no more memory than a small one's (the
+counts and the sample are all it keeps).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,18 +16,16 @@ from typing import IO, Final
 
 from rich.table import Table
 
-from contract.env import DEFAULT_OUTPUT_FORMAT, DEFAULT_TARGET_SIZE, Env
-from contract.layout import Outcome, log_key, output_keys
+from contract.layout import Outcome, log_key
 from contract.limits import SQS_BATCH_MAX_ENTRIES
-from contract.ssm import Param
-from contract.values import OutputFormat, parse_output_format, parse_target_sizes
 from ops.backfill import LISTING_THREADS, place
 from ops.clients import Clients
-from ops.errors import OpsError
 from ops.join import Joined
 from ops.listing import walk
 from ops.retry import failure_reason
 from ops.stack import Stack
+from ops.task_time import SECONDS_PER_HOUR, LogSample, TaskTime, estimate, read_charges
+from ops.workers import OutputLayout, TaskSize, describe_workers
 
 NO_OUTCOME: Final = "none"
 """A source object with no log yet (or only a log older than the object)."""
@@ -35,8 +33,8 @@ CSV_COLUMNS: Final = ("key", "outcome", "reason", "outputs")
 """``outputs``: a succeeded file's output keys, one per size, as a JSON list."""
 
 # US East (N. Virginia) list prices, USD: https://aws.amazon.com/s3/pricing/ (S3 Standard) and
-# https://aws.amazon.com/sqs/pricing/ (standard queue, past the free tier). Other regions differ
-# by a few percent; the estimate says which prices it used.
+# https://aws.amazon.com/sqs/pricing/ (standard queue, past the free tier); Fargate's in
+# ops.task_time. Other regions differ by a few percent; the estimate says which prices it used.
 S3_PUT_PER_REQUEST: Final = 0.005 / 1000
 S3_GET_PER_REQUEST: Final = 0.0004 / 1000
 SQS_PER_REQUEST: Final = 0.40 / 1_000_000
@@ -45,11 +43,17 @@ PRICES_NOTE: Final = "us-east-1 list prices"
 
 @dataclass
 class Report:
+    task_size: TaskSize
+    """What one worker task is billed for, from its task definition."""
+    outputs_per_file: int = 1
+    """One per target size."""
     succeeded: int = 0
     failed_by_reason: Counter[str] = field(default_factory=Counter)
     no_outcome: int = 0
     orphan_logs: int = 0
     """Logs whose source object is gone."""
+    task_time: TaskTime | None = None
+    """None when no log carries its task's time (written by an older worker)."""
 
     @property
     def failed(self) -> int:
@@ -57,16 +61,16 @@ class Report:
 
     def requests(self) -> dict[str, int]:
         """The requests the recorded outcomes cost: per file a GET of the source, a PUT of its
-        log and (succeeded) of its output; per message a send, and a receive and delete in
+        log and (succeeded) of its outputs; per message a send, and a receive and delete in
         batches of 10."""
         files = self.succeeded + self.failed
         return {
             "S3 GET": files,
-            "S3 PUT": files + self.succeeded,
+            "S3 PUT": files + self.succeeded * self.outputs_per_file,
             "SQS": files + 2 * -(-files // SQS_BATCH_MAX_ENTRIES),
         }
 
-    def cost(self) -> float:
+    def request_cost(self) -> float:
         requests = self.requests()
         return (
             requests["S3 GET"] * S3_GET_PER_REQUEST
@@ -74,10 +78,13 @@ class Report:
             + requests["SQS"] * SQS_PER_REQUEST
         )
 
+    def task_cost(self) -> float | None:
+        return None if self.task_time is None else self.task_time.cost(self.task_size)
+
     def table(self, stack: str) -> Table:
         table = Table(
             title=f"fargate-pipeline ({stack}): outcomes",
-            caption=f"{PRICES_NOTE}; Fargate task time is billed on top",
+            caption=f"{PRICES_NOTE}; {self._task_time_note()}",
             show_header=False,
         )
         table.add_column(style="bold")
@@ -91,52 +98,53 @@ class Report:
             table.add_row("logs without a source", f"{self.orphan_logs:,}")
         for kind, count in self.requests().items():
             table.add_row(f"{kind} requests", f"{count:,}")
-        table.add_row("estimated request cost", f"${self.cost():.4f}")
+        table.add_row("estimated request cost", f"${self.request_cost():.4f}")
+        time, task_cost = self.task_time, self.task_cost()
+        if time is None or task_cost is None:
+            table.add_row("estimated task cost", "unknown (no log carries its task time)")
+            return table
+        table.add_row("task time", f"{time.seconds / SECONDS_PER_HOUR:,.3f} task-hours")
+        table.add_row("  processing (from the logs)", f"{time.processing_seconds:,.0f} s")
+        tasks = f"{time.tasks_seen:,} task{'' if time.tasks_seen == 1 else 's'}"
+        idle = f"  idle before exit ({tasks if time.exact else f'at least {tasks}'})"
+        table.add_row(idle, f"{time.idle_seconds:,.0f} s")
+        if time.minimum_seconds:
+            table.add_row("  one-minute minimum", f"{time.minimum_seconds:,.0f} s")
+        table.add_row("estimated task cost", f"${task_cost:.4f}")
+        table.add_row("estimated total", f"${self.request_cost() + task_cost:.4f}")
         return table
 
-
-@dataclass(frozen=True)
-class OutputLayout:
-    """What the stack's workers write for each file: their sizes and output format."""
-
-    sizes: tuple[tuple[int, int], ...]
-    output_format: OutputFormat
-
-    def keys(self, prefix: str, key: str) -> str:
-        return json.dumps(list(output_keys(prefix, key, self.sizes, self.output_format)))
-
-
-def output_layout(clients: Clients, stack: Stack) -> OutputLayout:
-    """Read from the workers' task definition, the one place the stack sets it (one request,
-    not one per file: the success logs list the same keys, but reading them is a GET each)."""
-    arn = stack.require(Param.ECS_TASK_DEFINITION)
-    definition = clients.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-    environment = {
-        variable["name"]: variable["value"]
-        for container in definition["containerDefinitions"]
-        for variable in container.get("environment", [])
-    }
-    try:
-        return OutputLayout(
-            parse_target_sizes(environment.get(Env.TARGET_SIZE, DEFAULT_TARGET_SIZE)),
-            parse_output_format(environment.get(Env.OUTPUT_FORMAT, DEFAULT_OUTPUT_FORMAT.value)),
+    def _task_time_note(self) -> str:
+        time = self.task_time
+        if time is None:
+            return "Fargate task time is billed on top"
+        size = self.task_size
+        how = (
+            f"every one of the {time.files:,} logs"
+            if time.exact
+            else f"a sample of {time.priced:,} of the {time.files:,} logs"
         )
-    except ValueError as error:
-        raise OpsError(f"stack {stack.name!r}: the worker task definition's {error}") from None
+        return (
+            f"task time from {how}, on-demand {size.architecture.value} "
+            f"{size.vcpus:g} vCPU / {size.memory_gib:g} GB (Fargate Spot bills less); "
+            "each task's image pull, billed from its start, is not included"
+        )
 
 
 def build_report(clients: Clients, stack: Stack, out: IO[str] | None = None) -> Report:
-    report = Report()
+    workers = describe_workers(clients, stack)
+    report = Report(workers.size, outputs_per_file=len(workers.layout.sizes))
+    sample = LogSample()
     write: Callable[[tuple[str, ...]], object] = lambda row: None  # noqa: E731
-    layout = None
     if out is not None:
-        layout = output_layout(clients, stack)
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         write = writer.writerow
     entries = walk(clients.s3, place(stack), stack.source_prefix, threads=LISTING_THREADS)
     for entry in entries:
-        write(_record(clients, stack, report, entry, layout))
+        write(_record(clients, stack, report, entry, workers.layout if out else None, sample))
+    charges = read_charges(clients.s3, stack.dest_bucket, sample.keys)
+    report.task_time = estimate(sample, charges, workers.size)
     return report
 
 
@@ -146,6 +154,7 @@ def _record(
     report: Report,
     entry: Joined,
     layout: OutputLayout | None,
+    sample: LogSample,
 ) -> tuple[str, ...]:
     if entry.source is None:
         report.orphan_logs += 1
@@ -153,12 +162,14 @@ def _record(
     if log is None or (entry.source is not None and not entry.up_to_date):
         report.no_outcome += 1
         return (entry.key, NO_OUTCOME, "", "")
+    where = log_key(stack.dest_prefix, entry.key, log.outcome)
+    if entry.source is not None:
+        sample.offer(where)
     if log.outcome is Outcome.SUCCESS:
         if entry.source is not None:
             report.succeeded += 1
         outputs = layout.keys(stack.dest_prefix, entry.key) if layout is not None else ""
         return (entry.key, log.outcome.value, "", outputs)
-    where = log_key(stack.dest_prefix, entry.key, Outcome.FAILED)
     reason = failure_reason(clients.s3, stack.dest_bucket, where)
     if entry.source is not None:
         report.failed_by_reason[reason] += 1

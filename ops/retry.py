@@ -30,6 +30,8 @@ MOVE_UNSUPPORTED = frozenset({"InvalidAction", "UnsupportedOperation", "NotImple
 AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
 """SQS's own endpoints. Elsewhere (an emulator via AWS_ENDPOINT_URL) the move is done by hand:
 moto answers StartMessageMoveTask with a bare HTTP 500 that retries cannot tell from an outage."""
+MOVE_RUNNING = "RUNNING"
+"""ListMessageMoveTasks' status of a move in progress."""
 DLQ_VISIBILITY_SECONDS = 60
 """Long enough to send a received batch on and delete it; a crash returns it to the DLQ."""
 
@@ -86,15 +88,35 @@ def redrive(sqs: Any, stack: Stack) -> str:
         )
     if not _is_aws(sqs):
         return f"moved {move_by_hand(sqs, dlq_url, stack.queue_url):,} message(s) from the DLQ"
+    source = _queue_arn(sqs, dlq_url)
     try:
+        running = _running_move(sqs, source)
+        if running is not None:
+            return running
         handle = sqs.start_message_move_task(
-            SourceArn=_queue_arn(sqs, dlq_url), DestinationArn=_queue_arn(sqs, stack.queue_url)
+            SourceArn=source, DestinationArn=_queue_arn(sqs, stack.queue_url)
         )["TaskHandle"]
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in MOVE_UNSUPPORTED:
             raise
         return f"moved {move_by_hand(sqs, dlq_url, stack.queue_url):,} message(s) from the DLQ"
     return f"moving the DLQ's messages back to the queue (SQS move task {handle})"
+
+
+def _running_move(sqs: Any, source_arn: str) -> str | None:
+    """What a move task already running on the DLQ has done (SQS runs one per queue at a time:
+    a second retry reports the first instead of failing), or None."""
+    tasks = sqs.list_message_move_tasks(SourceArn=source_arn, MaxResults=1).get("Results", [])
+    if not tasks or tasks[0].get("Status") != MOVE_RUNNING:
+        return None
+    task = tasks[0]
+    moved = task.get("ApproximateNumberOfMessagesMoved", 0)
+    total = task.get("ApproximateNumberOfMessagesToMove")
+    progress = f"{moved:,} of {total:,}" if total is not None else f"{moved:,}"
+    return (
+        f"the DLQ's messages are already moving back to the queue ({progress} moved; SQS move "
+        f"task {task.get('TaskHandle', '')})"
+    )
 
 
 def move_by_hand(sqs: Any, source_url: str, destination_url: str) -> int:

@@ -21,6 +21,7 @@ from contract.values import (
     parse_output_format,
     parse_resize_mode,
     parse_target_sizes,
+    parse_seconds,
     parse_whole_number,
 )
 from worker.imaging import ResizeSpec
@@ -108,9 +109,6 @@ def _seconds(environ: Mapping[str, str], name: Env, default: float) -> float:
     if not text:
         return default
     try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise ConfigError(f"{name}: {text!r} is not a number of seconds (0 or more)")
-    return value
+        return parse_seconds(text)
+    except ValueError as error:
+        raise ConfigError(f"{name}: {text!r}: {error}") from None

@@ -33,8 +33,15 @@ class MotoStack:
     def put_source(self, key: str, body: bytes = b"image") -> None:
         self.s3.put_object(Bucket=SOURCE_BUCKET, Key=key, Body=body)
 
-    def put_log(self, key: str, outcome: str, body: bytes = b"{}") -> None:
-        self.s3.put_object(Bucket=DEST_BUCKET, Key=f"{DEST_PREFIX}/logs/{key}.{outcome}", Body=body)
+    def put_log(
+        self, key: str, outcome: str, body: bytes = b"{}", metadata: dict[str, str] | None = None
+    ) -> None:
+        self.s3.put_object(
+            Bucket=DEST_BUCKET,
+            Key=f"{DEST_PREFIX}/logs/{key}.{outcome}",
+            Body=body,
+            Metadata=metadata or {},
+        )
 
     def queued_bodies(self, url: str | None = None) -> list[str]:
         bodies = []
@@ -60,10 +67,14 @@ def clients(session: Any) -> Clients:
     return Clients(session)
 
 
-def register_worker(ecs: Any, environment: dict[Env, str]) -> str:
-    """A revision of the worker task definition with `environment`; its ARN."""
+def register_worker(ecs: Any, environment: dict[Env, str], **task: Any) -> str:
+    """A revision of the worker task definition (1 vCPU, 2 GB, as the stack's default) with
+    `environment` and `task`'s fields; its ARN."""
     definition = ecs.register_task_definition(
+        **{"cpu": "1024", "memory": "2048", **task},
         family="worker",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
         containerDefinitions=[
             {
                 "name": "worker",

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.stub import Stubber
 
 from contract.env import Env
 from contract.ssm import Param, ssm_path
+from ops import cli
 from ops.backfill import BackfillOptions, backfill
-from ops.cli import EXIT_OK, main
+from ops.cli import EXIT_OK, EXIT_USAGE, main
 from ops.clients import Clients
 from ops.display import Counts
 from ops.errors import SendFailed
-from ops.retry import move_by_hand, redrive
+from ops.retry import move_by_hand
 from ops.stack import load_stack
 from tests.integration.ops.conftest import (
     DEST_BUCKET,
@@ -116,29 +116,6 @@ def test_retry_enqueues_failures_of_the_reason_asked_and_moves_the_dlq(
     assert stack.queued_bodies(stack.dlq_url) == []
 
 
-def test_retry_moves_the_dlq_with_sqs_own_move_task_on_aws(
-    stack: MotoStack, clients: Clients
-) -> None:
-    registry = load_stack(clients.ssm, STACK)
-    with Stubber(clients.sqs) as stubber:
-        for url, name in ((stack.dlq_url, "dlq"), (stack.queue_url, "queue")):
-            stubber.add_response(
-                "get_queue_attributes",
-                {"Attributes": {"QueueArn": f"arn:aws:sqs:us-east-1:123456789012:{name}"}},
-                {"QueueUrl": url, "AttributeNames": ["QueueArn"]},
-            )
-        stubber.add_response(
-            "start_message_move_task",
-            {"TaskHandle": "handle-1"},
-            {
-                "SourceArn": "arn:aws:sqs:us-east-1:123456789012:dlq",
-                "DestinationArn": "arn:aws:sqs:us-east-1:123456789012:queue",
-            },
-        )
-        assert "handle-1" in redrive(clients.sqs, registry)
-        stubber.assert_no_pending_responses()
-
-
 def test_report_counts_outcomes_by_reason_and_writes_one_row_per_file(
     stack: MotoStack, run: Runner, tmp_path: Path
 ) -> None:
@@ -180,6 +157,79 @@ def test_report_lists_every_output_the_workers_write(
     ]
 
 
+def charged(task: str, seconds: str) -> dict[str, str]:
+    return {"task": task, "task-seconds": seconds}
+
+
+def row_value(out: str, name: str) -> str:
+    """The right-hand cell of the report table's row named ``name``."""
+    for line in out.splitlines():
+        cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[0] == name:
+            return cells[1]
+    raise AssertionError(f"no row {name!r} in:\n{out}")
+
+
+def test_report_prices_the_task_time_its_logs_carry(stack: MotoStack, run: Runner) -> None:
+    # GIVEN three files done by two tasks (1 vCPU, 2 GB, x86, idle 20 s by default)
+    for key, task, seconds in (("a", "t1", "10"), ("b", "t1", "20"), ("c", "t2", "30")):
+        stack.put_source(f"ecsproc/{key}.jpg")
+        stack.put_log(f"ecsproc/{key}.jpg", "success", metadata=charged(task, seconds))
+    _, out = run("report")
+    # THEN every log is read: 60 s of processing, 2 x 20 s idle, and each task's 50 s topped up
+    # to Fargate's minute: 120 s at $0.04048 + 2 x $0.004445 an hour = $0.001646
+    assert row_value(out, "processing (from the logs)") == "60 s"
+    assert row_value(out, "idle before exit (2 tasks)") == "40 s"
+    assert row_value(out, "one-minute minimum") == "20 s"
+    assert row_value(out, "task time") == "0.033 task-hours"
+    assert row_value(out, "estimated task cost") == "$0.0016"
+    assert "every one of the 3 logs" in " ".join(out.split())
+
+
+def test_report_prices_graviton_tasks_and_their_idle_timeout(stack: MotoStack, run: Runner) -> None:
+    # GIVEN 2 vCPU / 4 GB ARM64 tasks that idle 60 s, and one task's 3,540 s of work
+    arn = register_worker(
+        stack.ecs,
+        {Env.TARGET_SIZE: "224x224", Env.IDLE_SECONDS: "60"},
+        cpu="2048",
+        memory="4096",
+        runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+    )
+    name = ssm_path(STACK) + Param.ECS_TASK_DEFINITION
+    stack.ssm.put_parameter(Name=name, Value=arn, Type="String", Overwrite=True)
+    stack.put_source("ecsproc/a.jpg")
+    stack.put_log("ecsproc/a.jpg", "success", metadata=charged("t1", "3540"))
+    _, out = run("report")
+    # THEN one task-hour at 2 x $0.03238 + 4 x $0.00356
+    assert row_value(out, "task time") == "1.000 task-hours"
+    assert row_value(out, "estimated task cost") == "$0.0790"
+
+
+def test_report_without_task_times_says_so(stack: MotoStack, run: Runner) -> None:
+    # GIVEN a log written before logs carried their task's time
+    stack.put_source("ecsproc/a.jpg")
+    stack.put_log("ecsproc/a.jpg", "success")
+    _, out = run("report")
+    assert row_value(out, "estimated task cost") == "unknown (no log carries its task time)"
+
+
+def test_a_task_definition_without_a_task_size_is_one_line(
+    stack: MotoStack, clients: Clients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = stack.ecs.register_task_definition(
+        family="worker", containerDefinitions=[{"name": "w", "image": "w", "memory": 512}]
+    )["taskDefinition"]
+    name = ssm_path(STACK) + Param.ECS_TASK_DEFINITION
+    stack.ssm.put_parameter(
+        Name=name, Value=definition["taskDefinitionArn"], Type="String", Overwrite=True
+    )
+    assert main(["--stack", STACK, "report"], clients) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "error: stack 'test': the worker task definition's task-level cpu is not set "
+        "(Fargate requires it)\n"
+    )
+
+
 def test_status_json_and_pause_resume(stack: MotoStack, run: Runner) -> None:
     stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="{}")
     stack.sqs.send_message(QueueUrl=stack.dlq_url, MessageBody="{}")
@@ -193,6 +243,49 @@ def test_status_json_and_pause_resume(stack: MotoStack, run: Runner) -> None:
     assert (status["visible"], status["dlq_depth"], status["tasks_running"]) == (1, 1, 0)
     run("resume")
     assert stack.ssm.get_parameter(Name=name)["Parameter"]["Value"] == "1"
+
+
+class Refreshes:
+    """Stands in for ``--watch``'s sleep: sends a message before each refresh, then Ctrl-C."""
+
+    def __init__(self, stack: MotoStack, refreshes: int) -> None:
+        self.stack = stack
+        self.left = refreshes
+        self.slept: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if not self.left:
+            raise KeyboardInterrupt
+        self.left -= 1
+        self.stack.sqs.send_message(QueueUrl=self.stack.queue_url, MessageBody="{}")
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "table"])
+def test_status_watch_refreshes_until_ctrl_c(
+    stack: MotoStack,
+    run: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+    as_json: bool,
+) -> None:
+    # GIVEN a queue that gains a message before each of two refreshes
+    refreshes = Refreshes(stack, refreshes=2)
+    monkeypatch.setattr("ops.cli.time.sleep", refreshes)
+    # WHEN watched, then interrupted
+    code, out = run("status", "--watch", *(["--json"] if as_json else []))
+    # THEN three snapshots, 5 s apart, each with the queue as it then was; Ctrl-C exits 0
+    assert code == EXIT_OK
+    assert refreshes.slept == [cli.WATCH_SECONDS] * 3
+    if as_json:
+        decoder, documents, at = json.JSONDecoder(), [], 0
+        while at < len(out.rstrip()):
+            document, at = decoder.raw_decode(out, at)
+            documents.append(document)
+            at += len(out[at:]) - len(out[at:].lstrip())
+        assert [document["visible"] for document in documents] == [0, 1, 2]
+    else:
+        # Off a terminal, rich's Live prints the table as it was when it stopped
+        assert row_value(out, "waiting") == "2"
 
 
 def test_backfill_from_an_inventory_report_reads_its_data_files_in_any_order(
