@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import signal
+import socket
 import time
 
 from PIL import Image
@@ -45,7 +47,9 @@ def test_drains_every_kind_of_message_and_exits_when_idle(pipeline: Pipeline) ->
     pipeline.send("this is not an S3 event")
 
     # WHEN the worker runs with the contract's environment
+    began = time.monotonic()
     finished = run_worker_process(pipeline.environment())
+    ran_seconds = time.monotonic() - began
 
     # THEN it exits 0 after the idle time, with JSON lines only on stdout
     assert finished.returncode == 0, finished.stderr
@@ -85,6 +89,17 @@ def test_drains_every_kind_of_message_and_exits_when_idle(pipeline: Pipeline) ->
     # ... nothing else was written (the test event writes nothing)
     expected = 2 * len(images.GOOD_FILES) + len(images.BAD_FILES) + 1 + 4
     assert len(objects) == expected
+    # ... each log names the one task (host and process, off ECS) and charges it a share of the
+    # task's run: together no more than the process ran, and at least the files' work
+    metadata = [
+        pipeline.s3.head_object(Bucket=pipeline.dest, Key=key)["Metadata"]
+        for key in objects
+        if "/logs/" in key
+    ]
+    (task,) = {entry["task"] for entry in metadata}
+    assert re.fullmatch(rf"{re.escape(socket.gethostname())}-[0-9]+", task)
+    charged = sum(float(entry["task-seconds"]) for entry in metadata)
+    assert 0 < charged < ran_seconds
     # ... and only the body that is not an S3 event is left, for the DLQ
     assert sum(pipeline.queue_depth()) == 1
     complaints = [line for line in lines if line["event"] == "not an S3 event"]

@@ -17,6 +17,7 @@ from contract.values import (
     parse_id_list,
     parse_list,
     parse_output_format,
+    parse_seconds,
     parse_target_size,
     parse_target_sizes,
     parse_whole_number,
@@ -38,6 +39,17 @@ def test_the_range_is_named_when_a_number_is_outside_it() -> None:
     with pytest.raises(ValueError, match=r"^expected a whole number from 1 to 100$"):
         parse_whole_number("101", minimum=1, maximum=100)
     assert parse_whole_number("100", minimum=1, maximum=100) == 100
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("20", 20.0), ("0", 0.0), ("0.5", 0.5)])
+def test_seconds_are_a_number_of_zero_or_more(text: str, seconds: float) -> None:
+    assert parse_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["-1", "soon", "inf", "nan", ""])
+def test_anything_else_is_not_a_duration(text: str) -> None:
+    with pytest.raises(ValueError, match="expected a number of seconds"):
+        parse_seconds(text)
 
 
 def test_flags_are_one_and_zero_both_ways() -> None:
