@@ -20,8 +20,8 @@ from contract.values import (
     OutputFormat,
     parse_output_format,
     parse_resize_mode,
-    parse_target_sizes,
     parse_seconds,
+    parse_target_sizes,
     parse_whole_number,
 )
 from worker.imaging import ResizeSpec
