@@ -25,11 +25,15 @@ HEADROOM = 2.0
 left idle while every file in flight waits on S3 is lost for good."""
 SMOOTHING = 0.1
 """Weight of the newest file in the moving averages."""
-START_FILES_PER_SLOT = 1.5
-"""Where the average starts, before any file is done: 3 files a slot with the headroom. The
-first files of a run are the slowest (new connections, a cold cache, a busy moment), so the
-target grows from here as files finish rather than jumping to what the first one suggests, and
-a worker does not take a large share of a small backlog from other tasks at once."""
+START_FILES_PER_SLOT = 4.0
+"""Where the average starts, before any file is done: 8 files a slot with the headroom. No file
+is measured until its GET, image work and two PUTs are over (about 140 ms at 40 ms a request),
+and until then the start is all the worker has: what a 2 MP JPEG needs (20 ms of CPU, three
+40 ms requests: 7 a slot), and twice what a 12 MP one does. Starting at 1.5 left a 1-vCPU task
+idle for 80-100 ms of its first 140 (bench/worker_latency.py, 2 MP at 40 ms). Small files ramp
+up from here as they finish; the first files of a run are the slowest (new connections, a cold
+cache), so the target moves a tenth of the way a file rather than jumping to what the first one
+suggests, and a worker does not take a large share of a small backlog from other tasks at once."""
 MIN_CPU_SECONDS = 0.0005
 """Files that fail before decoding (not an image) use almost no CPU; they must not make the
 ratio of waiting to CPU time infinite."""
