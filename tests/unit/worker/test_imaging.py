@@ -390,6 +390,47 @@ def test_reduced_dct_decode_stays_within_45_db_of_a_full_lanczos(
         assert psnr(decode(encoded.data), reference(full, mode, target)) >= 45
 
 
+@pytest.mark.parametrize(
+    ("sizes", "sources"),
+    [
+        # 299x299 is fine enough for 224x224 (1.33 times its scale): the decode (960x540 at 1/2,
+        # halved in width by a box reduce) is resampled once
+        (((224, 224), (299, 299)), [(480, 540), (299, 299)]),
+        # 240x240 is not (1.07 times): both sizes are resampled from the decode
+        (((224, 224), (240, 240)), [(480, 540), (480, 540)]),
+    ],
+)
+@pytest.mark.parametrize(
+    "orientation", [images.Orientation.NORMAL, images.Orientation.ROTATED_270_CW]
+)
+def test_a_smaller_size_is_resampled_from_a_larger_ones_pixels_when_they_are_fine_enough(
+    monkeypatch: pytest.MonkeyPatch,
+    sizes: tuple[tuple[int, int], ...],
+    sources: list[tuple[int, int]],
+    orientation: images.Orientation,
+) -> None:
+    # GIVEN a 1080p photo-like JPEG (stored 1920x1080; shown 1080x1920 when rotated)
+    data = images.jpeg((1920, 1080), seed=3, quality=92, orientation=orientation)
+    resized_from: list[tuple[int, int]] = []
+    resize = Image.Image.resize
+
+    def spy(image: Image.Image, *args: object, **kwargs: object) -> Image.Image:
+        resized_from.append(image.size)
+        return resize(image, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "resize", spy)
+    # WHEN it is processed to two sizes
+    processed = process_image(data, ImageFormat.PNG, spec(*sizes))
+    monkeypatch.undo()
+    # THEN each resize started from the expected pixels, largest size first (in the stored
+    # orientation: only the results are turned upright)
+    assert resized_from == sources
+    # and every size still matches Pillow's LANCZOS resize of the full decode, upright
+    full = ImageOps.exif_transpose(decode(data)).convert("RGB")
+    for encoded, target in zip(processed.outputs, sizes, strict=True):
+        assert psnr(decode(encoded.data), reference(full, ResizeMode.STRETCH, target)) >= 45
+
+
 def test_one_decode_serves_every_size_at_the_scale_the_largest_needs() -> None:
     data = images.jpeg((2400, 1600), seed=2)
     small = process_image(data, ImageFormat.JPEG, spec((224, 224)))
