@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
@@ -18,6 +17,7 @@ from botocore.stub import ANY, Stubber
 from contract.ssm import Param
 from ops.retry import redrive
 from ops.stack import Stack
+from tests.support.stubbed import stubbed_client
 
 ACCOUNT_URL = "https://sqs.us-east-1.amazonaws.com/123456789012"
 QUEUE_URL, DLQ_URL = f"{ACCOUNT_URL}/queue", f"{ACCOUNT_URL}/dlq"
@@ -30,12 +30,8 @@ HANDLE = "eyJ0YXNrSWQiOiJkYTFkOWRhMy1mMjc4LTQ3NjItODNkZS1hNmU5ODY5OTRiN2QifQ=="
 
 @pytest.fixture
 def sqs() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("sqs") as stubbed:
+        yield stubbed
 
 
 def expect_arn(stubber: Stubber, url: str, arn: str) -> None:

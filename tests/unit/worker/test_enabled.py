@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.support.stubbed import stubbed_client
 from worker.enabled import POLL_SECONDS, EnabledSwitch, SwitchError
 
 PATH = "/fargate-pipeline/dev/"
@@ -17,12 +17,8 @@ NAME = f"{PATH}PIPELINE_ENABLED"
 
 @pytest.fixture
 def ssm() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "ssm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("ssm") as stubbed:
+        yield stubbed
 
 
 def parameter(value: str) -> dict[str, Any]:

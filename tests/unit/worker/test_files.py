@@ -13,7 +13,6 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
@@ -22,6 +21,7 @@ from PIL import Image
 from contract.layout import Outcome
 from contract.values import OutputFormat, ResizeMode
 from tests.support import images
+from tests.support.stubbed import stubbed_client
 from worker import warnings_log
 from worker.config import WorkerConfig
 from worker.events import FileRecord
@@ -48,13 +48,8 @@ FAILED_LOG = "processed/logs/ecsproc/a b.jpg.failed"
 
 @pytest.fixture
 def s3() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        # Every response queued was asked for: exactly the requests expected, no more, no fewer.
-        stubber.assert_no_pending_responses()
+    with stubbed_client("s3") as stubbed:
+        yield stubbed
 
 
 def processor(client: Any, **options: Any) -> FileProcessor:

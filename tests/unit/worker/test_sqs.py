@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.support.stubbed import stubbed_client
 from worker.sqs import Lease, Queue, QueueUnavailable
 
 URL = "https://sqs.us-east-1.amazonaws.com/123456789012/pipeline"
@@ -16,12 +16,8 @@ URL = "https://sqs.us-east-1.amazonaws.com/123456789012/pipeline"
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Queue, Stubber]]:
-    client = boto3.client(
-        "sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
+    with stubbed_client("sqs") as (client, stubber):
         yield Queue(client, URL), stubber
-        stubber.assert_no_pending_responses()
 
 
 def leases(count: int) -> list[Lease]:
