@@ -1,0 +1,20 @@
+"""Settings for every test process and for the processes the tests start (they inherit them).
+
+Set on import, before any test module is collected and before xdist starts its workers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Python's bytecode cache, even where the environment turns it off (PYTHONDONTWRITEBYTECODE, as
+# some containers set): without it every test process rewrites every test module's asserts, and
+# every worker, `local` and `ops` process a test starts compiles the project from source again,
+# tens of seconds of CPU per run. The caches are ignored by git, the Lambda archive and the image.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
+# moto builds some 2,600 EC2 AMIs into every EC2 backend it creates (after each reset, in each
+# region used); nothing here launches an instance: Fargate tasks only need the default VPC.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
