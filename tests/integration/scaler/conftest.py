@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,17 @@ AWS_TEST_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+
+
+@functools.cache
+def session() -> boto3.session.Session:
+    """One session for every test of the process: a new one would read each service's model
+    from disk again, a large part of a test's time (clients of one session are independent)."""
+    return boto3.session.Session(
+        aws_access_key_id=AWS_TEST_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_TEST_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
 
 
 @dataclass
@@ -70,8 +82,7 @@ class Pipeline:
 
 def create_pipeline(**overrides: str) -> Pipeline:
     """Everything the stack creates that the scaler touches, with the stack's parameter names."""
-    session = boto3.session.Session()
-    ssm, sqs, ecs, ec2 = (session.client(name) for name in ("ssm", "sqs", "ecs", "ec2"))
+    ssm, sqs, ecs, ec2 = (session().client(name) for name in ("ssm", "sqs", "ecs", "ec2"))
     queue_url = sqs.create_queue(QueueName="fargate-pipeline-test-queue")["QueueUrl"]
     ecs.create_cluster(clusterName=CLUSTER, capacityProviders=["FARGATE", "FARGATE_SPOT"])
     task_definition_arn = ecs.register_task_definition(

@@ -11,13 +11,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
 import pytest
 
 from contract.ssm import Param
 from scaler.clients import Clients
 from scaler.handler import ScalerResult, run_scaler
-from tests.integration.scaler.conftest import Pipeline
+from tests.integration.scaler.conftest import Pipeline, session
 from tests.unit.scaler.factories import SSM_PATH
 
 MAX_TASKS = 10
@@ -42,11 +41,12 @@ class CountsBeforeStarting:
 
 
 def _clients(counted: threading.Barrier) -> Clients:
-    session = boto3.session.Session()
+    """Each run its own clients, as each Lambda invocation has (created here, not in the
+    racing threads: a session is not thread-safe)."""
     return Clients(
-        ssm=session.client("ssm"),
-        sqs=session.client("sqs"),
-        ecs=CountsBeforeStarting(session.client("ecs"), counted),
+        ssm=session().client("ssm"),
+        sqs=session().client("sqs"),
+        ecs=CountsBeforeStarting(session().client("ecs"), counted),
     )
 
 
