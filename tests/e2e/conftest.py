@@ -6,6 +6,10 @@ each test's pipeline fresh without paying the start-up again.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -15,10 +19,12 @@ from typing import Any
 import pytest
 
 from local.emulator import Emulator
-from local.pipeline import LocalPipeline, Status
+from local.pipeline import PROJECT_ROOT, LocalPipeline, Status
 from local.settings import LocalSettings
 from tests.support import images
 
+SERVE = (sys.executable, "-m", "local", "--serve")
+SERVE_STOP_SECONDS = 45
 BUSY_IMAGE_SIZE = (4000, 3000)
 """12 MP: a fraction of a second of work per file, so a batch keeps a worker busy for seconds."""
 
@@ -90,3 +96,34 @@ def write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:
 @pytest.fixture(scope="session")
 def busy_jpeg() -> bytes:
     return images.jpeg(BUSY_IMAGE_SIZE, seed=7)
+
+
+@contextlib.contextmanager
+def local_serve(*options: str, until: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m local --serve`` with ``options``, as a user starts it in a terminal (Ctrl-C's
+    SIGINT restored, whatever this process inherited): yields the process and its banner, read
+    up to the line that contains ``until``. Still running at the end, it gets Ctrl-C."""
+    process = subprocess.Popen(
+        [*SERVE, *options],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert process.stdout is not None
+        banner = ""
+        while until not in banner:
+            line = process.stdout.readline()
+            assert line, f"local --serve ended early:\n{banner}"
+            banner += line
+        yield process, banner
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=SERVE_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

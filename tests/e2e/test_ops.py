@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -23,12 +22,11 @@ from contract.ssm import Param, ssm_path
 from local.emulator import Emulator
 from local.pipeline import PROJECT_ROOT, LocalPipeline
 from local.settings import LocalSettings
-from tests.e2e.conftest import write_files
+from tests.e2e.conftest import local_serve, write_files
 from tests.support import images
 
 DEST = "fargate-pipeline-local-dest"
 LOGS = logs_prefix("processed")
-SERVE = (sys.executable, "-m", "local", "--serve")
 FILES = ("ecsproc/a b.jpg", "ecsproc/c+d.jpg", "ecsproc/déjà vu/é.jpg")
 
 
@@ -41,39 +39,17 @@ def serving(tmp_path: Path) -> Iterator[dict[str, str]]:
         path = preload / key.removeprefix("ecsproc/")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(images.jpeg())
-    process = subprocess.Popen(
-        # --max-receive-count 1: a message goes to the DLQ on its second receive (one backoff).
-        [
-            *SERVE,
-            "--preload",
-            str(preload),
-            *("--schedule-seconds", "1", "--idle-seconds", "2"),
-            *("--max-receive-count", "1"),
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        assert process.stdout is not None
-        banner = ""
-        while "ops --stack local backfill" not in banner:
-            line = process.stdout.readline()
-            assert line, f"local --serve ended early:\n{banner}"
-            banner += line
+    # --max-receive-count 1: a message goes to the DLQ on its second receive (one backoff).
+    with local_serve(
+        *("--preload", str(preload)),
+        *("--schedule-seconds", "1", "--idle-seconds", "2"),
+        *("--max-receive-count", "1"),
+        until="ops --stack local backfill",
+    ) as (_, banner):
         exported = re.search(r"export (.+)", banner)
         assert exported is not None, banner
         settings = dict(item.split("=", 1) for item in exported.group(1).split())
         yield {**os.environ, **settings}
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=45)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def ops(environment: dict[str, str], *argv: str) -> str:

@@ -6,8 +6,6 @@ import contextlib
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local.pipeline import PROJECT_ROOT
+from tests.e2e.conftest import SERVE_STOP_SECONDS, local_serve
 from tests.support import images
 
 
@@ -45,22 +43,8 @@ def _state(pid: int) -> str:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
 def test_serve_processes_uploads_from_elsewhere_and_ctrl_c_leaves_nothing_behind() -> None:
-    # GIVEN the pipeline serving (Ctrl-C's SIGINT restored, whatever this process inherited)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--serve", "--schedule-seconds", "1"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        assert process.stdout is not None
-        banner = ""
-        while "boto3" not in banner:
-            line = process.stdout.readline()
-            assert line, f"local --serve ended early:\n{banner}"
-            banner += line
+    # GIVEN the pipeline serving
+    with local_serve("--schedule-seconds", "1", until="boto3") as (process, banner):
         endpoint = re.search(r"AWS_ENDPOINT_URL=(\S+)", banner)
         assert endpoint is not None, banner
         # WHEN a user uploads with the printed settings
@@ -94,11 +78,7 @@ def test_serve_processes_uploads_from_elsewhere_and_ctrl_c_leaves_nothing_behind
         workers = _children(process.pid)
         # WHEN the user presses Ctrl-C
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=45)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        output, _ = process.communicate(timeout=SERVE_STOP_SECONDS)
     # THEN it exits 0 having stopped every worker it started
     assert process.returncode == 0, output
     assert "stopping" in output
