@@ -118,8 +118,8 @@ def test_backfill_report_pause_and_a_retry_after_a_transient_failure_against_loc
         return loaded
 
     def quiet() -> bool:
-        """No task running and nothing queued (read directly: polling through the CLI would
-        start a process per look)."""
+        """No task running and nothing queued (read directly, as the DLQ's depth is: polling
+        through the CLI would start a process per look)."""
         ecs = client(serving, "ecs")
         tasks = ecs.list_tasks(cluster="fargate-pipeline-local-cluster", desiredStatus="RUNNING")
         depth = sqs.get_queue_attributes(
@@ -127,9 +127,18 @@ def test_backfill_report_pause_and_a_retry_after_a_transient_failure_against_loc
         )["Attributes"]["ApproximateNumberOfMessages"]
         return not tasks["taskArns"] and depth == "0"
 
-    queue_url = client(serving, "ssm").get_parameter(
-        Name=ssm_path("local") + Param.UNPROCESSED_SQS_URL
-    )["Parameter"]["Value"]
+    def dlq_depth() -> int:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=dlq_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(count) for count in attributes.values())
+
+    ssm = client(serving, "ssm")
+    queue_url, dlq_url = (
+        ssm.get_parameter(Name=ssm_path("local") + param)["Parameter"]["Value"]
+        for param in (Param.UNPROCESSED_SQS_URL, Param.DLQ_URL)
+    )
     # WHEN paused (once the idle workers are gone) and everything is enqueued again with --all
     wait_for(quiet, "the idle workers to exit")
     ops(serving, "pause")
@@ -145,8 +154,9 @@ def test_backfill_report_pause_and_a_retry_after_a_transient_failure_against_loc
         s3.delete_object(Bucket=DEST, Key=f"processed/{key}")
     s3.delete_bucket(Bucket=DEST)
     ops(serving, "resume")
-    # THEN every message ends in the DLQ, none lost
-    wait_for(lambda: status()["dlq_depth"] == 3, "the messages to reach the DLQ", timeout=90)
+    # THEN every message ends in the DLQ, none lost (waited for directly, then seen by status)
+    wait_for(lambda: dlq_depth() == 3, "the messages to reach the DLQ", timeout=90)
+    assert status()["dlq_depth"] == 3
     # WHEN the destination is writable again and the user retries
     s3.create_bucket(Bucket=DEST)
     assert "moved 3 message(s) from the DLQ" in ops(serving, "retry")
