@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from local.cli import TICK_SECONDS
 from local.emulator import Emulator
 from local.pipeline import PROJECT_ROOT, LocalPipeline, Status
 from local.settings import LocalSettings
@@ -52,8 +53,10 @@ def start_pipeline(fresh_emulator: Emulator, tmp_path: Path) -> Iterator[Pipelin
     started: list[LocalPipeline] = []
 
     def start(**changes: Any) -> LocalPipeline:
-        # A fast schedule, and workers that go idle quickly so a test's shutdown is short.
-        quick = {"schedule_seconds": 1.0, "idle_seconds": 3}
+        # A fast schedule, workers that go idle quickly so a test's shutdown is short, and a
+        # visibility timeout whose quarter (the longest a finished message waits for others to
+        # share its delete) is short, so a finished batch leaves the queue soon.
+        quick = {"schedule_seconds": 1.0, "idle_seconds": 3, "visibility_timeout": 10}
         settings = LocalSettings().replace(**{**quick, **changes})
         pipeline = LocalPipeline(
             settings, log_directory=tmp_path / "task-logs", emulator=fresh_emulator
@@ -73,14 +76,17 @@ def run_until(
     timeout: float,
     what: str,
 ) -> Status:
-    """Tick the pipeline until ``condition`` holds; fail naming ``what`` after ``timeout`` s."""
+    """Tick the pipeline until ``condition`` holds; fail naming ``what`` after ``timeout`` s.
+
+    As often as ``python -m local`` ticks: each look costs tens of milliseconds of CPU (its
+    requests and the emulator's answers), which the workers under test need more."""
     deadline = time.monotonic() + timeout
     while True:
         status = pipeline.tick()
         if condition(status):
             return status
         assert time.monotonic() < deadline, f"timed out waiting for {what}: {status}"
-        time.sleep(0.1)
+        time.sleep(TICK_SECONDS)
 
 
 def write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:

@@ -43,10 +43,11 @@ def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path)
     write_files(tmp_path / "in", {**good, **bad})
     out = tmp_path / "out"
     # WHEN the local pipeline runs on it with the default filter: every suffix the worker
-    # decodes, in both cases, so the PNGs, a camera's .JPG and a .jpeg are all taken
+    # decodes, in both cases, so the PNGs, a camera's .JPG and a .jpeg are all taken (by three
+    # tasks: more worker processes would only share the same two CPUs)
     result = _run_local(
         "--images", str(tmp_path / "in"), "--out", str(out),
-        "--schedule-seconds", "1", "--messages-per-task", "4",
+        "--schedule-seconds", "1", "--messages-per-task", "4", "--max-tasks", "3",
         "--idle-seconds", "2", "--verbose",
     )  # fmt: skip
     # THEN it exits 0, with a .success and an exact-size RGB output per good file
@@ -85,8 +86,8 @@ def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path)
 
 def test_a_run_that_ends_with_files_unaccounted_for_exits_non_zero(tmp_path: Path) -> None:
     write_files(tmp_path / "in", {"a.jpg": images.jpeg(), "b.jpg": images.jpeg(seed=1)})
-    # No time at all: the run gives up before any worker has finished.
-    result = _run_local("--images", str(tmp_path / "in"), "--timeout", "0")
+    # No time at all: the run gives up before its worker has finished.
+    result = _run_local("--images", str(tmp_path / "in"), "--timeout", "0", "--max-tasks", "1")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "no outcome: ecsproc/a.jpg" in result.stdout
     assert "timed out" in result.stdout
