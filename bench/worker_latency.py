@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from bench import latent_moto
 from bench.worker_corpus import Spec, encode, load
 from bench.worker_fakes import FakeAws, LatentS3
+from bench.worker_memory import peak_rss_kib
 from contract.values import OutputFormat, ResizeMode
 from worker.__main__ import assemble
 from worker.config import WorkerConfig
@@ -201,7 +201,7 @@ def memory_probe() -> None:
     ).run()
     done.set()
     assert aws.calls["PutObject"] == 2 * 460, aws.calls
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    peak = peak_rss_kib() * 1024
     print(f"{before / MB:.0f} {peak / MB:.0f} {max(threads)}")
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -101,8 +100,13 @@ def ours(data: bytes) -> None:
 METHODS = {"full-size": full_size, "ours": ours}
 
 
-def _peak_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+def peak_rss_kib() -> int:
+    """This process's peak RSS (VmHWM). Not getrusage's ru_maxrss: a child started with fork and
+    exec inherits its parent's peak there, so a child of a parent that had generated 16 MP images
+    or drained a benchmark would report the parent's peak, not its own."""
+    with open("/proc/self/status") as status:  # noqa: PTH123 - a procfs read, not a file path
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1])  # kB
 
 
 def child(method: str, path: Path) -> None:
@@ -110,9 +114,9 @@ def child(method: str, path: Path) -> None:
     warm = io.BytesIO()
     Image.new("RGB", (64, 64)).save(warm, "PNG")
     METHODS[method](warm.getvalue())
-    before = _peak_kib()
+    before = peak_rss_kib()
     METHODS[method](data)
-    print(json.dumps({"grew_kib": _peak_kib() - before}))
+    print(json.dumps({"grew_kib": peak_rss_kib() - before}))
 
 
 def measure(method: str, case: Case) -> float:
