@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -74,8 +75,12 @@ def test_every_kind_of_file_gets_its_outcome_and_the_run_exits_0(tmp_path: Path)
     for document in documents:
         emf.validate(document)
     sums = emf.totals(documents, frozenset({"Stack"}))
-    assert sums["FilesSucceeded"] == int(summary["succeeded"]), result.stdout
-    assert sums["FilesFailed"] == int(summary["failed"]), result.stdout
+    # One metric per processing of a file, as its log line: SQS delivers at least once, so a
+    # file may be processed twice (moto's server too, now and then, hands one message to two
+    # receivers at once), which the summary's per-file counts do not show.
+    processed = Counter(re.findall(r'"event": "file", .*?"outcome": "([a-z]+)"', result.stdout))
+    assert sums["FilesSucceeded"] == processed["success"] >= int(summary["succeeded"])
+    assert sums["FilesFailed"] == processed["failed"] >= int(summary["failed"])
     assert sums["TasksStarted"] == int(summary["tasks started"]), result.stdout
     assert any(
         line.startswith("scaler ") and '"_aws"' in line for line in result.stdout.splitlines()
