@@ -24,7 +24,7 @@ from ops.join import Joined
 from ops.listing import walk
 from ops.retry import failure_reason
 from ops.stack import Stack
-from ops.task_time import SECONDS_PER_HOUR, LogSample, TaskTime, estimate, read_charges
+from ops.task_time import SECONDS_PER_HOUR, LogSample, TaskTimeEstimate, estimate, read_charges
 from ops.workers import OutputLayout, TaskSize, describe_workers
 
 NO_OUTCOME: Final = "none"
@@ -52,7 +52,7 @@ class Report:
     no_outcome: int = 0
     orphan_logs: int = 0
     """Logs whose source object is gone."""
-    task_time: TaskTime | None = None
+    task_time: TaskTimeEstimate | None = None
     """None when no log carries its task's time (written by an older worker)."""
 
     @property

@@ -84,7 +84,7 @@ def read_charges(s3: Any, bucket: str, keys: Iterable[str]) -> list[Charge | Non
 
 
 @dataclass(frozen=True)
-class TaskTime:
+class TaskTimeEstimate:
     files: int
     """Files with a recorded outcome: the logs the sample was drawn from."""
     sampled: int
@@ -112,7 +112,9 @@ class TaskTime:
         return self.seconds / SECONDS_PER_HOUR * hourly
 
 
-def estimate(sample: LogSample, charges: list[Charge | None], size: TaskSize) -> TaskTime | None:
+def estimate(
+    sample: LogSample, charges: list[Charge | None], size: TaskSize
+) -> TaskTimeEstimate | None:
     """None when no sampled log carries a charge (nothing to price it from)."""
     priced = [charge for charge in charges if charge is not None]
     if not priced:
@@ -128,7 +130,7 @@ def estimate(sample: LogSample, charges: list[Charge | None], size: TaskSize) ->
             max(0.0, MINIMUM_BILLED_SECONDS - seconds - size.idle_seconds)
             for seconds in per_task.values()
         )
-    return TaskTime(
+    return TaskTimeEstimate(
         files=sample.offered,
         sampled=len(charges),
         priced=len(priced),

@@ -84,14 +84,17 @@ def _size(definition: dict[str, Any], environment: dict[str, str]) -> TaskSize:
     cpu = parse_whole_number(_field(definition, "cpu"), minimum=1)
     memory = parse_whole_number(_field(definition, "memory"), minimum=1)
     platform = definition.get("runtimePlatform") or {}
-    architecture = platform.get("cpuArchitecture") or CpuArchitecture.X86_64.value
-    if architecture not in set(CpuArchitecture):
-        raise ValueError(f"cpuArchitecture {architecture!r} is not one of X86_64, ARM64")
+    named = platform.get("cpuArchitecture") or CpuArchitecture.X86_64.value
+    try:
+        architecture = CpuArchitecture(named)
+    except ValueError:
+        allowed = ", ".join(CpuArchitecture)
+        raise ValueError(f"cpuArchitecture {named!r} is not one of {allowed}") from None
     idle = _parsed(environment, Env.IDLE_SECONDS, str(DEFAULT_IDLE_SECONDS), parse_seconds)
     return TaskSize(
         vcpus=cpu / CPU_UNITS_PER_VCPU,
         memory_gib=memory / MIB_PER_GIB,
-        architecture=CpuArchitecture(architecture),
+        architecture=architecture,
         idle_seconds=idle,
     )
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from contract.env import Env
 from contract.ssm import Param, ssm_path
@@ -90,32 +89,26 @@ def register_worker(ecs: Any, environment: dict[Env, str], **task: Any) -> str:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, session: Any) -> Iterator[MotoStack]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        s3, sqs, ssm, ecs = (session.client(name) for name in ("s3", "sqs", "ssm", "ecs"))
-        ecs.create_cluster(clusterName="cluster")
-        task_definition = register_worker(ecs, {Env.TARGET_SIZE: "224x224"})
-        for bucket in (SOURCE_BUCKET, DEST_BUCKET):
-            s3.create_bucket(Bucket=bucket)
-        dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        queue_url = sqs.create_queue(QueueName="queue")["QueueUrl"]
-        parameters = {
-            Param.UNPROCESSED_SQS_URL: queue_url,
-            Param.DLQ_URL: dlq_url,
-            Param.S3_SOURCE_BUCKET: SOURCE_BUCKET,
-            Param.S3_SOURCE_PREFIX: SOURCE_PREFIX,
-            Param.S3_SOURCE_SUFFIXES: ".jpg,.png",
-            Param.S3_DEST_BUCKET: DEST_BUCKET,
-            Param.S3_DEST_PREFIX: DEST_PREFIX,
-            Param.ENABLED: "1",
-            Param.ECS_CLUSTER: "cluster",
-            Param.ECS_TASK_DEFINITION: task_definition,
-        }
-        for name, value in parameters.items():
-            ssm.put_parameter(Name=ssm_path(STACK) + name, Value=value, Type="String")
-        yield MotoStack(s3=s3, sqs=sqs, ssm=ssm, ecs=ecs, queue_url=queue_url, dlq_url=dlq_url)
+def stack(mocked_aws: None, session: Any) -> Iterator[MotoStack]:
+    s3, sqs, ssm, ecs = (session.client(name) for name in ("s3", "sqs", "ssm", "ecs"))
+    ecs.create_cluster(clusterName="cluster")
+    task_definition = register_worker(ecs, {Env.TARGET_SIZE: "224x224"})
+    for bucket in (SOURCE_BUCKET, DEST_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName="queue")["QueueUrl"]
+    parameters = {
+        Param.UNPROCESSED_SQS_URL: queue_url,
+        Param.DLQ_URL: dlq_url,
+        Param.S3_SOURCE_BUCKET: SOURCE_BUCKET,
+        Param.S3_SOURCE_PREFIX: SOURCE_PREFIX,
+        Param.S3_SOURCE_SUFFIXES: ".jpg,.png",
+        Param.S3_DEST_BUCKET: DEST_BUCKET,
+        Param.S3_DEST_PREFIX: DEST_PREFIX,
+        Param.ENABLED: "1",
+        Param.ECS_CLUSTER: "cluster",
+        Param.ECS_TASK_DEFINITION: task_definition,
+    }
+    for name, value in parameters.items():
+        ssm.put_parameter(Name=ssm_path(STACK) + name, Value=value, Type="String")
+    yield MotoStack(s3=s3, sqs=sqs, ssm=ssm, ecs=ecs, queue_url=queue_url, dlq_url=dlq_url)

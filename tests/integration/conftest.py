@@ -1,4 +1,4 @@
-"""In-process AWS (moto's ``mock_aws``) for the local pipeline's parts, isolated from the host."""
+"""In-process AWS (moto's ``mock_aws``) for the integration tests, isolated from the host."""
 
 from __future__ import annotations
 
