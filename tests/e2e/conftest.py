@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from contract.layout import Outcome
 from local.cli import TICK_SECONDS
 from local.emulator import Emulator
 from local.pipeline import PROJECT_ROOT, LocalPipeline, Status
@@ -87,6 +88,26 @@ def run_until(
             return status
         assert time.monotonic() < deadline, f"timed out waiting for {what}: {status}"
         time.sleep(TICK_SECONDS)
+
+
+def upload(pipeline: LocalPipeline, directory: Path, files: dict[str, bytes]) -> None:
+    pipeline.upload(write_files(directory, files), directory)
+
+
+def busy_batch(busy_jpeg: bytes, count: int) -> dict[str, bytes]:
+    return {f"busy-{index:02}.jpg": busy_jpeg for index in range(count)}
+
+
+def assert_each_file_has_exactly_one_success(pipeline: LocalPipeline) -> None:
+    for key in pipeline.files:
+        assert pipeline.ledger.outcomes.get(key) is Outcome.SUCCESS, key
+        assert len(pipeline.ledger.log_keys[key]) == 1, pipeline.ledger.log_keys[key]
+    outputs = {
+        key.removeprefix(pipeline.settings.config.dest_prefix + "/")
+        for key in pipeline.bucket_keys(pipeline.deployment.dest_bucket)
+        if "/logs/" not in key
+    }
+    assert outputs == pipeline.files
 
 
 def write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:

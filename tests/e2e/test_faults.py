@@ -14,33 +14,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from contract.layout import Outcome
-from contract.ssm import Param
 from local.display import summary_table
 from local.pipeline import LocalPipeline, Status
-from tests.e2e.conftest import PipelineFactory, run_until, write_files
+from tests.e2e.conftest import (
+    PipelineFactory,
+    assert_each_file_has_exactly_one_success,
+    busy_batch,
+    run_until,
+    upload,
+)
+from tests.support import images
 
 STOP_TIMEOUT_SECONDS = 30
-
-
-def _upload(pipeline: LocalPipeline, directory: Path, files: dict[str, bytes]) -> None:
-    pipeline.upload(write_files(directory, files), directory)
-
-
-def _busy_batch(busy_jpeg: bytes, count: int) -> dict[str, bytes]:
-    return {f"busy-{index:02}.jpg": busy_jpeg for index in range(count)}
-
-
-def _assert_each_file_has_exactly_one_success(pipeline: LocalPipeline) -> None:
-    for key in pipeline.files:
-        assert pipeline.ledger.outcomes.get(key) is Outcome.SUCCESS, key
-        assert len(pipeline.ledger.log_keys[key]) == 1, pipeline.ledger.log_keys[key]
-    outputs = {
-        key.removeprefix(pipeline.settings.config.dest_prefix + "/")
-        for key in pipeline.bucket_keys(pipeline.deployment.dest_bucket)
-        if "/logs/" not in key
-    }
-    assert outputs == pipeline.files
 
 
 def _delete_bucket(s3: Any, bucket: str) -> None:
@@ -66,7 +51,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
 ) -> None:
     # GIVEN one task at a time, a short visibility timeout, and a batch that keeps it busy
     pipeline = start_pipeline(max_tasks=1, messages_per_task=100, visibility_timeout=4)
-    _upload(pipeline, tmp_path / "in", _busy_batch(busy_jpeg, 16))
+    upload(pipeline, tmp_path / "in", busy_batch(busy_jpeg, 16))
     run_until(pipeline, _working, timeout=30, what="a worker holding messages")
     # WHEN its process is killed outright (no SIGTERM: an out-of-memory kill, a host failure)
     [victim] = pipeline.fargate.running
@@ -76,14 +61,14 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     assert pipeline.fargate.exit_codes[victim.task_arn] == -signal.SIGKILL
     assert status.tasks_started >= 2
     assert status.unaccounted == 0 and status.queue.dead_letters == 0
-    _assert_each_file_has_exactly_one_success(pipeline)
+    assert_each_file_has_exactly_one_success(pipeline)
 
 
 def test_sigterm_to_a_busy_worker_exits_0_in_time_and_loses_nothing(
     start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
 ) -> None:
     pipeline = start_pipeline(max_tasks=1, messages_per_task=100, visibility_timeout=30)
-    _upload(pipeline, tmp_path / "in", _busy_batch(busy_jpeg, 16))
+    upload(pipeline, tmp_path / "in", busy_batch(busy_jpeg, 16))
     run_until(pipeline, _working, timeout=30, what="a worker holding messages")
     # WHEN ECS stops its task (scale-in, a Spot interruption): the stand-in sends SIGTERM
     [worker] = pipeline.fargate.running
@@ -97,23 +82,23 @@ def test_sigterm_to_a_busy_worker_exits_0_in_time_and_loses_nothing(
     assert time.monotonic() - stopped_at < STOP_TIMEOUT_SECONDS
     status = run_until(pipeline, LocalPipeline.settled, timeout=90, what="the batch to finish")
     assert status.unaccounted == 0
-    _assert_each_file_has_exactly_one_success(pipeline)
+    assert_each_file_has_exactly_one_success(pipeline)
 
 
 def test_an_unwritable_destination_sends_messages_to_the_dlq_not_to_oblivion(
-    start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
+    start_pipeline: PipelineFactory, tmp_path: Path
 ) -> None:
     # GIVEN a running pipeline that has finished a first batch
     pipeline = start_pipeline(
         max_tasks=1, messages_per_task=100, max_receive_count=1, idle_seconds=5
     )
-    _upload(pipeline, tmp_path / "first", _busy_batch(busy_jpeg, 3))
+    upload(pipeline, tmp_path / "first", {f"first-{n}.jpg": images.jpeg(seed=n) for n in range(3)})
     run_until(pipeline, LocalPipeline.settled, timeout=60, what="the first batch")
     finished = dict(pipeline.ledger.outcomes)
     # WHEN the destination bucket disappears and more files arrive
     _delete_bucket(pipeline.clients.s3, pipeline.deployment.dest_bucket)
-    later = {f"later-{index}.jpg": busy_jpeg for index in range(6)}
-    _upload(pipeline, tmp_path / "second", later)
+    later = {f"later-{index}.jpg": images.jpeg(seed=index) for index in range(6)}
+    upload(pipeline, tmp_path / "second", later)
     # THEN no message is deleted without its outcome: after the redrive count, all wait in the DLQ
     status = run_until(pipeline, LocalPipeline.settled, timeout=120, what="the queue to settle")
     dead_lettered = pipeline.dead_lettered_keys()
@@ -123,41 +108,4 @@ def test_an_unwritable_destination_sends_messages_to_the_dlq_not_to_oblivion(
     # AND the summary reports them
     table = summary_table(status, len(dead_lettered))
     rows = dict(zip(table.columns[0].cells, table.columns[1].cells, strict=True))
-    assert str(len(later)) in str(rows["in the DLQ"])
-
-
-def test_disabling_the_pipeline_stops_intake_and_reenabling_drains_the_backlog(
-    start_pipeline: PipelineFactory, tmp_path: Path, busy_jpeg: bytes
-) -> None:
-    # GIVEN workers that would otherwise keep polling for a minute after the queue empties
-    pipeline = start_pipeline(max_tasks=2, messages_per_task=8, idle_seconds=60)
-    _upload(pipeline, tmp_path / "first", _busy_batch(busy_jpeg, 30))
-    run_until(pipeline, lambda status: status.succeeded >= 1, timeout=30, what="a first output")
-    # WHEN the operator flips PIPELINE_ENABLED to 0
-    pipeline.put_parameter(Param.ENABLED, "0")
-    disabled_at = time.monotonic()
-    # THEN within 30 s no worker takes messages: each finishes what it holds and exits
-    run_until(
-        pipeline,
-        lambda status: status.tasks_running == 0 and status.queue.in_flight == 0,
-        timeout=30,
-        what="the workers to stop taking messages",
-    )
-    assert time.monotonic() - disabled_at < 30
-    # AND files arriving while disabled wait in the queue: scaler runs start nothing
-    _upload(pipeline, tmp_path / "second", {f"later-{n}.jpg": busy_jpeg for n in range(6)})
-    runs_before = len(pipeline.scaler_runs)
-    status = run_until(
-        pipeline,
-        lambda status: len(pipeline.scaler_runs) >= runs_before + 2,
-        timeout=10,
-        what="two scaler runs",
-    )
-    disabled_runs = pipeline.scaler_runs[runs_before:]
-    assert all(not run["enabled"] and run["started"] == 0 for run in disabled_runs)
-    assert status.tasks_running == 0 and status.queue.visible >= 6
-    # WHEN it is flipped back THEN the backlog drains
-    pipeline.put_parameter(Param.ENABLED, "1")
-    status = run_until(pipeline, LocalPipeline.settled, timeout=120, what="the backlog to drain")
-    assert status.unaccounted == 0
-    _assert_each_file_has_exactly_one_success(pipeline)
+    assert rows["in the DLQ"] == f"[red]{len(later)}[/]"
