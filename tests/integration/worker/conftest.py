@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from contract.env import Env
@@ -28,7 +29,7 @@ from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
 from worker.files import FileProcessor, ProcessImage
 from worker.imaging import ResizeSpec, process_image
-from worker.loop import Worker
+from worker.loop import StopReason, Worker
 from worker.sqs import Queue
 
 REPO = Path(__file__).resolve().parents[3]
@@ -191,3 +192,45 @@ def run_worker_process(environment: dict[str, str]) -> subprocess.CompletedProce
         timeout=PROCESS_TIMEOUT_SECONDS,
         check=False,
     )
+
+
+RUN_TIMEOUT_SECONDS = 60
+
+
+class Wrapped:
+    """A boto3 client whose chosen methods are replaced; everything else is the real client."""
+
+    def __init__(self, real: Any, **overrides: Any) -> None:
+        self._real = real
+        self._overrides = overrides
+
+    def __getattr__(self, name: str) -> Any:
+        return self._overrides.get(name) or getattr(self._real, name)
+
+
+def client_error(code: str, status: int, operation: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        operation,
+    )
+
+
+def run(worker: Any) -> StopReason:
+    """Run in a thread so a hung worker fails the test instead of hanging it."""
+    outcome: list[StopReason] = []
+    thread = threading.Thread(target=lambda: outcome.append(worker.run()), daemon=True)
+    thread.start()
+    thread.join(RUN_TIMEOUT_SECONDS)
+    assert outcome, "the worker did not stop"
+    return outcome[0]
+
+
+def successes(pipeline: Pipeline) -> set[str]:
+    return {
+        key.removeprefix("processed/logs/").removesuffix(".success")
+        for key in pipeline.dest_objects()
+        if key.endswith(".success")
+    }

@@ -1,178 +1,27 @@
-"""The worker loop in-process against moto's server, with wrapped clients where AWS must fail.
-
-These cover what needs a hand on the inside: transient S3 errors, a slow file, a lost delete,
-the off switch flipped mid-run, and the end of the shutdown grace period.
+"""The worker loop in-process against moto's server, where a test needs a hand on the inside: a
+slow file under a short visibility timeout, the off switch flipped mid-run, the end of the
+shutdown grace period, and an S3 slow enough to need many files in flight.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from tests.integration.worker.conftest import Pipeline, PipelineFactory
+from tests.integration.worker.conftest import (
+    RUN_TIMEOUT_SECONDS,
+    Pipeline,
+    PipelineFactory,
+    Wrapped,
+    run,
+    successes,
+)
 from tests.support import images
-from tests.support.worker_messages import s3_event
 from worker.enabled import EnabledSwitch
 from worker.encoding import ImageFormat
-from worker.events import FileRecord
-from worker.files import FileProcessor, FileResult
 from worker.imaging import Processed, ResizeSpec, process_image
-from worker.loop import StopReason, Worker
-from worker.sqs import Queue
-
-RUN_TIMEOUT_SECONDS = 60
-
-
-class Wrapped:
-    """A boto3 client whose chosen methods are replaced; everything else is the real client."""
-
-    def __init__(self, real: Any, **overrides: Any) -> None:
-        self._real = real
-        self._overrides = overrides
-
-    def __getattr__(self, name: str) -> Any:
-        return self._overrides.get(name) or getattr(self._real, name)
-
-
-def client_error(code: str, status: int, operation: str) -> ClientError:
-    return ClientError(
-        {
-            "Error": {"Code": code, "Message": "injected"},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        },
-        operation,
-    )
-
-
-def run(worker: Any) -> StopReason:
-    """Run in a thread so a hung worker fails the test instead of hanging it."""
-    outcome: list[StopReason] = []
-    thread = threading.Thread(target=lambda: outcome.append(worker.run()), daemon=True)
-    thread.start()
-    thread.join(RUN_TIMEOUT_SECONDS)
-    assert outcome, "the worker did not stop"
-    return outcome[0]
-
-
-def successes(pipeline: Pipeline) -> set[str]:
-    return {
-        key.removeprefix("processed/logs/").removesuffix(".success")
-        for key in pipeline.dest_objects()
-        if key.endswith(".success")
-    }
-
-
-def test_transient_s3_errors_leave_the_message_for_a_backed_off_retry(
-    pipeline_factory: PipelineFactory,
-) -> None:
-    # GIVEN S3 that throttles the first GET of one file and fails the first PUT of another
-    pipeline = pipeline_factory()
-    for key in ("ok.jpg", "throttled.jpg", "put-fails.jpg"):
-        pipeline.upload(key, images.jpeg())
-    gets: Counter[str] = Counter()
-    puts: Counter[str] = Counter()
-
-    def get_object(**kwargs: Any) -> Any:
-        gets[kwargs["Key"]] += 1
-        if kwargs["Key"] == "throttled.jpg" and gets["throttled.jpg"] == 1:
-            raise client_error("SlowDown", 503, "GetObject")
-        return pipeline.s3.get_object(**kwargs)
-
-    def put_object(**kwargs: Any) -> Any:
-        puts[kwargs["Key"]] += 1
-        if kwargs["Key"] == "processed/put-fails.jpg" and puts[kwargs["Key"]] == 1:
-            raise client_error("InternalError", 500, "PutObject")
-        return pipeline.s3.put_object(**kwargs)
-
-    visibility_changes: list[int] = []
-
-    def change_message_visibility_batch(**kwargs: Any) -> Any:
-        visibility_changes.extend(entry["VisibilityTimeout"] for entry in kwargs["Entries"])
-        return pipeline.sqs.change_message_visibility_batch(**kwargs)
-
-    s3 = Wrapped(pipeline.s3, get_object=get_object, put_object=put_object)
-    sqs = Wrapped(pipeline.sqs, change_message_visibility_batch=change_message_visibility_batch)
-    # WHEN the worker runs with a one-second backoff
-    worker = pipeline.worker(s3=s3, sqs=sqs, backoff=lambda receive_count: 1, idle_seconds=3)
-    assert run(worker) is StopReason.IDLE
-    # THEN the two failures were backed off (not deleted) and succeeded on redelivery
-    assert visibility_changes == [1, 1]
-    assert gets == {"ok.jpg": 1, "throttled.jpg": 2, "put-fails.jpg": 2}
-    assert successes(pipeline) == {"ok.jpg", "throttled.jpg", "put-fails.jpg"}
-    assert pipeline.queue_depth() == (0, 0)
-
-
-def test_a_message_is_deleted_only_when_every_record_is_recorded(
-    pipeline_factory: PipelineFactory,
-) -> None:
-    # GIVEN one message with two records, the second of which is throttled once
-    pipeline = pipeline_factory()
-    pipeline.upload("first.jpg", images.jpeg(), notify=False)
-    pipeline.upload("second.jpg", images.jpeg(seed=1), notify=False)
-    pipeline.send(s3_event((pipeline.source, "first.jpg"), (pipeline.source, "second.jpg")))
-    gets: Counter[str] = Counter()
-    deleted: list[str] = []
-
-    def get_object(**kwargs: Any) -> Any:
-        gets[kwargs["Key"]] += 1
-        if kwargs["Key"] == "second.jpg" and gets["second.jpg"] == 1:
-            raise client_error("ServiceUnavailable", 503, "GetObject")
-        return pipeline.s3.get_object(**kwargs)
-
-    def delete_message_batch(**kwargs: Any) -> Any:
-        deleted.extend(entry["ReceiptHandle"] for entry in kwargs["Entries"])
-        return pipeline.sqs.delete_message_batch(**kwargs)
-
-    worker = pipeline.worker(
-        s3=Wrapped(pipeline.s3, get_object=get_object),
-        sqs=Wrapped(pipeline.sqs, delete_message_batch=delete_message_batch),
-        backoff=lambda receive_count: 1,
-        idle_seconds=3,
-    )
-    assert run(worker) is StopReason.IDLE
-    # THEN the whole message came back, both records were redone, and it was deleted once
-    assert gets == {"first.jpg": 2, "second.jpg": 2}
-    assert len(deleted) == 1
-    assert successes(pipeline) == {"first.jpg", "second.jpg"}
-    assert pipeline.queue_depth() == (0, 0)
-
-
-def test_a_redelivered_message_rewrites_identical_objects(
-    pipeline_factory: PipelineFactory,
-) -> None:
-    # GIVEN a processed message whose delete was lost (as if the task died right after)
-    pipeline = pipeline_factory()
-    for name, make in images.GOOD_FILES.items():
-        pipeline.upload(name, make())
-    lost: list[list[dict[str, Any]]] = []
-
-    def lost_delete(**kwargs: Any) -> Any:
-        lost.append(kwargs["Entries"])
-        return {"Successful": [{"Id": entry["Id"]} for entry in kwargs["Entries"]]}
-
-    first = pipeline.worker(sqs=Wrapped(pipeline.sqs, delete_message_batch=lost_delete))
-    assert run(first) is StopReason.IDLE
-    before = pipeline.dest_objects()
-    assert len(before) == 2 * len(images.GOOD_FILES)
-    # WHEN their visibility timeout runs out (ended here at once, not waited for: a worker
-    # racing the timeout could take them back before its idle stop) and they are processed again
-    for entries in lost:
-        pipeline.sqs.change_message_visibility_batch(
-            QueueUrl=pipeline.queue_url,
-            Entries=[
-                {"Id": entry["Id"], "ReceiptHandle": entry["ReceiptHandle"], "VisibilityTimeout": 0}
-                for entry in entries
-            ],
-        )
-    assert pipeline.queue_depth() == (len(images.GOOD_FILES), 0)
-    run(pipeline.worker())
-    # THEN every output and log is byte-for-byte what it was
-    assert pipeline.dest_objects() == before
-    assert pipeline.queue_depth() == (0, 0)
+from worker.loop import StopReason
 
 
 def test_heartbeat_keeps_a_slow_file_from_being_redelivered(
@@ -278,37 +127,6 @@ def test_files_still_running_after_the_grace_period_are_handed_back(
     # THEN it does not wait for the file: the message is visible again at once
     assert time.monotonic() - began < 10
     assert pipeline.queue_depth() == (1, 0)
-
-
-def test_an_error_escaping_a_file_thread_does_not_strand_its_message(
-    pipeline_factory: PipelineFactory,
-) -> None:
-    # GIVEN a processor that blows up once outside its own error handling
-    pipeline = pipeline_factory()
-    pipeline.upload("a.jpg", images.jpeg())
-    config = pipeline.config()
-
-    class ExplodingOnce(FileProcessor):
-        exploded = False
-
-        def handle(self, record: FileRecord, message_id: str) -> FileResult:
-            if not ExplodingOnce.exploded:
-                ExplodingOnce.exploded = True
-                raise RuntimeError("bug")
-            return super().handle(record, message_id)
-
-    worker = Worker(
-        Queue(pipeline.sqs, pipeline.queue_url),
-        ExplodingOnce(pipeline.s3, config, threading.Semaphore(1)),
-        concurrency=1,
-        visibility_timeout=30,
-        idle_seconds=3,
-        backoff=lambda receive_count: 1,
-    )
-    # THEN the message is backed off, redelivered and processed, and the worker stops
-    assert run(worker) is StopReason.IDLE
-    assert successes(pipeline) == {"a.jpg"}
-    assert pipeline.queue_depth() == (0, 0)
 
 
 def test_slow_s3_gets_many_files_in_flight_and_keeps_every_ordering_guarantee(
