@@ -336,11 +336,11 @@ def test_backfill_from_an_inventory_report_reads_its_data_files_in_any_order(
 def test_backfill_makes_no_request_per_object_only_list_pages_and_send_batches(
     stack: MotoStack, clients: Clients
 ) -> None:
-    # GIVEN 300 objects in three folders, a third of them done
-    for index in range(300):
+    # GIVEN 60 objects in three folders, a third of them done
+    for index in range(60):
         key = f"ecsproc/set-{index % 3}/{index:03d}.jpg"
         stack.put_source(key)
-        if index < 100:
+        if index < 20:
             stack.put_log(key, "success")
     requests: list[str] = []
     for client in (clients.s3, clients.sqs):
@@ -351,9 +351,9 @@ def test_backfill_makes_no_request_per_object_only_list_pages_and_send_batches(
     # WHEN backfilled
     result = backfill(clients, registry, BackfillOptions(), Counts())
     # THEN the requests are the listings (the prefix with a delimiter, then each folder; sources
-    # and logs: 2 + 2 x 3) and one SendMessageBatch per 10 of the 200 to do
-    assert (result.listed, result.done, result.enqueued) == (300, 100, 200)
-    assert len(requests) == 2 + 2 * 3 + 20
+    # and logs: 2 + 2 x 3) and one SendMessageBatch per 10 of the 40 to do
+    assert (result.listed, result.done, result.enqueued) == (60, 20, 40)
+    assert len(requests) == 2 + 2 * 3 + 4
 
 
 class RefusingSends:

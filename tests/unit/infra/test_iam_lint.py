@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 import pytest
-from parliament import analyze_policy_string
 
 from tests.unit.infra import types as t
 from tests.unit.infra.conftest import BYO_DEST, BYO_QUEUE, BYO_SOURCE, byo_mocks
@@ -68,6 +67,10 @@ def _as_linted(resource: Resource, document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _findings(document: dict[str, Any]) -> set[tuple[str, str]]:
+    # Imported here, not at the top: loading parliament's IAM database takes a second of CPU, and
+    # every test process imports this module to collect it while only one runs it.
+    from parliament import analyze_policy_string
+
     policy = analyze_policy_string(json.dumps(document))
     found = set()
     for finding in policy.findings:
