@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from contract.layout import Outcome
-from local.cli import TICK_SECONDS
 from local.emulator import Emulator
 from local.pipeline import PROJECT_ROOT, LocalPipeline, Status
+from local.run import TICK_SECONDS
 from local.settings import LocalSettings
 from tests.support import images
 
