@@ -39,7 +39,7 @@ def test_disabling_the_pipeline_stops_intake_and_reenabling_drains_the_backlog(
     # GIVEN two workers draining a backlog, which would keep polling for a minute after it is
     # gone (so only the switch can stop them within the test)
     pipeline = start_pipeline(max_tasks=2, messages_per_task=8, idle_seconds=60)
-    upload(pipeline, tmp_path / "first", busy_batch(busy_jpeg, 30))
+    upload(pipeline, tmp_path / "first", busy_batch(busy_jpeg, 20))
     run_until(pipeline, lambda status: status.succeeded >= 1, timeout=30, what="a first output")
     # WHEN the operator flips PIPELINE_ENABLED to 0
     pipeline.put_parameter(Param.ENABLED, "0")
