@@ -27,6 +27,8 @@ from tests.support import images
 
 SERVE = (sys.executable, "-m", "local", "--serve")
 SERVE_STOP_SECONDS = 45
+TASK_LOGS = "task-logs"
+"""Where a started pipeline's task logs go, under the test's tmp_path."""
 BUSY_IMAGE_SIZE = (4000, 3000)
 """12 MP: a fraction of a second of work per file, so a batch keeps a worker busy for seconds."""
 
@@ -60,7 +62,7 @@ def start_pipeline(fresh_emulator: Emulator, tmp_path: Path) -> Iterator[Pipelin
         quick = {"schedule_seconds": 1.0, "idle_seconds": 3, "visibility_timeout": 10}
         settings = LocalSettings().replace(**{**quick, **changes})
         pipeline = LocalPipeline(
-            settings, log_directory=tmp_path / "task-logs", emulator=fresh_emulator
+            settings, log_directory=tmp_path / TASK_LOGS, emulator=fresh_emulator
         )
         started.append(pipeline.__enter__())
         return pipeline

@@ -10,6 +10,7 @@ from pathlib import Path
 from contract.ssm import Param
 from local.pipeline import LocalPipeline
 from tests.e2e.conftest import (
+    TASK_LOGS,
     PipelineFactory,
     assert_each_file_has_exactly_one_success,
     busy_batch,
@@ -46,7 +47,7 @@ def test_disabling_the_pipeline_stops_intake_and_reenabling_drains_the_backlog(
     disabled_at = time.monotonic()
     # THEN within 30 s no worker takes messages: each finishes what it holds and exits, for that
     # reason, as its log's last line says
-    task_logs = tmp_path / "task-logs"
+    task_logs = tmp_path / TASK_LOGS
     run_until(
         pipeline,
         lambda status: (

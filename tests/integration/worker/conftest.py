@@ -23,7 +23,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from contract.env import Env
+from contract.env import DEFAULT_DEST_PREFIX, Env
+from contract.layout import logs_prefix
 from contract.values import OutputFormat, ResizeMode
 from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
@@ -79,10 +80,24 @@ class Pipeline:
     def send(self, body: str) -> None:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
 
-    def dest_objects(self) -> dict[str, bytes]:
+    def dest_keys(self) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.dest)
-        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-        return {key: self.s3.get_object(Bucket=self.dest, Key=key)["Body"].read() for key in keys}
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def dest_objects(self) -> dict[str, bytes]:
+        return {
+            key: self.s3.get_object(Bucket=self.dest, Key=key)["Body"].read()
+            for key in self.dest_keys()
+        }
+
+    def successes(self) -> set[str]:
+        """The source keys with a ``.success`` log (listed: no object is downloaded)."""
+        logs = logs_prefix(DEFAULT_DEST_PREFIX)
+        return {
+            key.removeprefix(logs).removesuffix(".success")
+            for key in self.dest_keys()
+            if key.startswith(logs) and key.endswith(".success")
+        }
 
     def queue_depth(self) -> tuple[int, int]:
         """(visible, in flight): moto's counts are exact."""
@@ -112,7 +127,7 @@ class Pipeline:
         settings: dict[str, Any] = {
             "queue_url": self.queue_url,
             "dest_bucket": self.dest,
-            "dest_prefix": "processed",
+            "dest_prefix": DEFAULT_DEST_PREFIX,
             "resize": ResizeSpec(((224, 224),), ResizeMode.STRETCH, 90),
             "output_format": OutputFormat.SOURCE,
             "idle_seconds": 1.0,
@@ -226,11 +241,3 @@ def run(worker: Any) -> StopReason:
     thread.join(RUN_TIMEOUT_SECONDS)
     assert outcome, "the worker did not stop"
     return outcome[0]
-
-
-def successes(pipeline: Pipeline) -> set[str]:
-    return {
-        key.removeprefix("processed/logs/").removesuffix(".success")
-        for key in pipeline.dest_objects()
-        if key.endswith(".success")
-    }

@@ -15,7 +15,6 @@ from tests.integration.worker.conftest import (
     PipelineFactory,
     Wrapped,
     run,
-    successes,
 )
 from tests.support import images
 from worker.enabled import EnabledSwitch
@@ -63,7 +62,7 @@ def test_heartbeat_keeps_a_slow_file_from_being_redelivered(
     # THEN nobody else ever received it, it was processed once, and it is gone from the queue
     assert stolen == []
     assert len(calls) == 1
-    assert successes(pipeline) == {"slow.jpg"}
+    assert pipeline.successes() == {"slow.jpg"}
     assert pipeline.queue_depth() == (0, 0)
 
 
@@ -89,7 +88,7 @@ def test_switching_the_pipeline_off_stops_intake_and_finishes_what_is_held(
 
     def switch_off_after_first_file() -> None:
         deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
-        while not successes(pipeline) and time.monotonic() < deadline:
+        while not pipeline.successes() and time.monotonic() < deadline:
             time.sleep(0.1)
         pipeline.ssm.put_parameter(Name=name, Value="0", Type="String", Overwrite=True)
 
@@ -101,7 +100,7 @@ def test_switching_the_pipeline_off_stops_intake_and_finishes_what_is_held(
     visible, in_flight = pipeline.queue_depth()
     assert in_flight == 0
     assert visible > 0
-    assert len(successes(pipeline)) + visible == backlog
+    assert len(pipeline.successes()) + visible == backlog
 
 
 def test_files_still_running_after_the_grace_period_are_handed_back(
@@ -182,5 +181,5 @@ def test_slow_s3_gets_many_files_in_flight_and_keeps_every_ordering_guarantee(
     # of a fixed pool, while every log still followed its output and every delete its outcome
     assert peak > 12, peak
     assert violations == []
-    assert len(successes(pipeline)) == 60
+    assert len(pipeline.successes()) == 60
     assert pipeline.queue_depth() == (0, 0)

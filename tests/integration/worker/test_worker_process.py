@@ -122,7 +122,7 @@ def test_sigterm_mid_batch_exits_zero_with_every_message_finished_or_back(
     try:
         # WHEN SIGTERM arrives once the first file is done
         deadline = time.monotonic() + PROCESS_TIMEOUT_SECONDS
-        while not any(key.endswith(".success") for key in pipeline.dest_objects()):
+        while not pipeline.successes():
             assert time.monotonic() < deadline, "the worker never finished a file"
             time.sleep(0.1)
         signalled = time.monotonic()
@@ -139,11 +139,7 @@ def test_sigterm_mid_batch_exits_zero_with_every_message_finished_or_back(
     assert lines[-1]["reason"] == "signal"
     assert [line["concurrency"] for line in lines if line["event"] == "started"] == [1]
     # ... and every message is either recorded or visible again, none held in flight
-    finished = {
-        key.removeprefix("processed/logs/").removesuffix(".success")
-        for key in pipeline.dest_objects()
-        if key.endswith(".success")
-    }
+    finished = pipeline.successes()
     visible, in_flight = pipeline.queue_depth()
     assert in_flight == 0
     assert visible > 0, "the signal came after the whole backlog was done"

@@ -14,7 +14,6 @@ from tests.integration.worker.conftest import (
     Wrapped,
     client_error,
     run,
-    successes,
 )
 from tests.support import images
 from tests.support.worker_messages import s3_event
@@ -60,7 +59,7 @@ def test_transient_s3_errors_leave_the_message_for_a_backed_off_retry(
     # THEN the two failures were backed off (not deleted) and succeeded on redelivery
     assert visibility_changes == [1, 1]
     assert gets == {"ok.jpg": 1, "throttled.jpg": 2, "put-fails.jpg": 2}
-    assert successes(pipeline) == {"ok.jpg", "throttled.jpg", "put-fails.jpg"}
+    assert pipeline.successes() == {"ok.jpg", "throttled.jpg", "put-fails.jpg"}
     assert pipeline.queue_depth() == (0, 0)
 
 
@@ -95,7 +94,7 @@ def test_a_message_is_deleted_only_when_every_record_is_recorded(
     # THEN the whole message came back, both records were redone, and it was deleted once
     assert gets == {"first.jpg": 2, "second.jpg": 2}
     assert len(deleted) == 1
-    assert successes(pipeline) == {"first.jpg", "second.jpg"}
+    assert pipeline.successes() == {"first.jpg", "second.jpg"}
     assert pipeline.queue_depth() == (0, 0)
 
 
@@ -160,5 +159,5 @@ def test_an_error_escaping_a_file_thread_does_not_strand_its_message(
     )
     # THEN the message is backed off, redelivered and processed, and the worker stops
     assert run(worker) is StopReason.IDLE
-    assert successes(pipeline) == {"a.jpg"}
+    assert pipeline.successes() == {"a.jpg"}
     assert pipeline.queue_depth() == (0, 0)
