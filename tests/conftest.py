@@ -8,6 +8,10 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from typing import Any
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 # Python's bytecode cache, even where the environment turns it off (PYTHONDONTWRITEBYTECODE, as
 # some containers set): without it every test process rewrites every test module's asserts, and
@@ -25,3 +29,32 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 # which each full pass walks again. Rarer passes cut the suite's CPU time by a fifth, and
 # reference cycles are still collected.
 gc.set_threshold(50_000, 50, 100)
+
+
+# -- how xdist shares the tests out (pyproject.toml: -n 3 --dist loadscope) ---------------------
+
+INFRA_TESTS = "tests/unit/infra/"
+"""The Pulumi program's tests: one unit of work, on one process. Each process that runs any of
+them loads Pulumi's SDK and provider modules, seconds of CPU: one process pays that, not three."""
+LONG_UNITS = ("tests/e2e/", INFRA_TESTS)
+"""The units that take tens of seconds: handed out first, so that none starts near the end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # xdist hands the units out in collection order (--no-loadscope-reorder); the sort is stable.
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_UNITS))
+
+
+class _ModulesAndTheInfraTests(LoadScopeScheduling):
+    """``--dist loadscope``: each module is a unit, except that the infra tests are one."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        if nodeid.startswith(INFRA_TESTS):
+            return INFRA_TESTS
+        return super()._split_scope(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    if config.getoption("dist") != "loadscope":
+        return None  # another --dist asked for on the command line: xdist's own
+    return _ModulesAndTheInfraTests(config, log)

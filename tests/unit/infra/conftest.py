@@ -10,13 +10,23 @@ import pytest
 from tests.unit.infra.mocks import AwsMocks
 from tests.unit.infra.program import StackRun, run_program, stack_config
 
-# pulumi_aws's generated modules warn about their own deprecated resources when they load
-# (lazily, on first use); load the ones the stack uses here, quietly, not inside a test.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    for _module in ("cloudwatch", "ec2", "ecr", "ecs", "iam", "lambda_", "s3", "scheduler", "sqs"):
-        # Any attribute but the introspection ones (__name__, __dict__...) loads a lazy module.
-        hasattr(importlib.import_module(f"pulumi_aws.{_module}"), "__all__")
+STACK_MODULES = ("cloudwatch", "ec2", "ecr", "ecs", "iam", "lambda_", "s3", "scheduler", "sqs")
+"""The pulumi_aws modules the stack declares resources from."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pulumi_aws_loaded_quietly() -> None:
+    """pulumi_aws's generated modules warn about their own deprecated resources when they load
+    (lazily, on first use): load the ones the stack uses once, quietly, not inside a test.
+
+    Before this directory's first test rather than at collection, which every test process
+    does: loading them costs two seconds of CPU, paid only where these tests run."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for module in STACK_MODULES:
+            # Any attribute but the introspection ones (__name__, __dict__...) loads the module.
+            hasattr(importlib.import_module(f"pulumi_aws.{module}"), "__all__")
+
 
 BYO_SOURCE = "my-raw-images"
 BYO_DEST = "my-training-data"
