@@ -21,7 +21,6 @@ import pytest
 from contract.layout import Outcome
 from local.emulator import Emulator
 from local.pipeline import PROJECT_ROOT, LocalPipeline, Status
-from local.run import TICK_SECONDS
 from local.settings import LocalSettings
 from tests.support import images
 
@@ -29,6 +28,9 @@ SERVE = (sys.executable, "-m", "local", "--serve")
 SERVE_STOP_SECONDS = 45
 TASK_LOGS = "task-logs"
 """Where a started pipeline's task logs go, under the test's tmp_path."""
+SCHEDULE_SECONDS = 1.0
+"""The scaler's schedule in a started pipeline, and how often a test ticks it (each tick then
+runs the scaler once)."""
 BUSY_IMAGE_SIZE = (4000, 3000)
 """12 MP: a fraction of a second of work per file, so a batch keeps a worker busy for seconds."""
 
@@ -59,7 +61,7 @@ def start_pipeline(fresh_emulator: Emulator, tmp_path: Path) -> Iterator[Pipelin
         # A fast schedule, workers that go idle quickly so a test's shutdown is short, and a
         # visibility timeout whose quarter (the longest a finished message waits for others to
         # share its delete) is short, so a finished batch leaves the queue soon.
-        quick = {"schedule_seconds": 1.0, "idle_seconds": 3, "visibility_timeout": 10}
+        quick = {"schedule_seconds": SCHEDULE_SECONDS, "idle_seconds": 3, "visibility_timeout": 10}
         settings = LocalSettings().replace(**{**quick, **changes})
         pipeline = LocalPipeline(
             settings, log_directory=tmp_path / TASK_LOGS, emulator=fresh_emulator
@@ -81,15 +83,16 @@ def run_until(
 ) -> Status:
     """Tick the pipeline until ``condition`` holds; fail naming ``what`` after ``timeout`` s.
 
-    As often as ``python -m local`` ticks: each look costs tens of milliseconds of CPU (its
-    requests and the emulator's answers), which the workers under test need more."""
+    Once per scaler run: each look costs some 50 ms of CPU (its requests and the emulator's
+    answers), which the workers under test need more. (``python -m local`` looks twice a
+    second, for its display.)"""
     deadline = time.monotonic() + timeout
     while True:
         status = pipeline.tick()
         if condition(status):
             return status
         assert time.monotonic() < deadline, f"timed out waiting for {what}: {status}"
-        time.sleep(TICK_SECONDS)
+        time.sleep(SCHEDULE_SECONDS)
 
 
 def upload(pipeline: LocalPipeline, directory: Path, files: dict[str, bytes]) -> None:
