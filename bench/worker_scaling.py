@@ -20,7 +20,6 @@ Run: ``venv/bin/python -m bench.worker_scaling [--files N] [--repeats N]``.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import statistics
 import threading
@@ -31,12 +30,12 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from bench.worker_corpus import CorpusFile, load
 from bench.worker_fakes import FakeAws
 from contract.events import object_created
 from contract.values import OutputFormat, ResizeMode
+from local.emulator import Emulator
 from worker.config import WorkerConfig
 from worker.encoding import ImageFormat
 from worker.files import FileProcessor
@@ -139,11 +138,7 @@ def gil_held_share(corpus: list[CorpusFile]) -> float:
 
 def request_counts(corpus: list[CorpusFile], files: int) -> Counter[str]:
     """Every HTTP request of a drain of `files` messages through moto's server."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
+    with Emulator() as emulator:
         sent: Counter[str] = Counter()
 
         def count(event_name: str, **_: Any) -> None:
@@ -152,7 +147,7 @@ def request_counts(corpus: list[CorpusFile], files: int) -> Counter[str]:
         def client(service: str) -> Any:
             made = boto3.client(
                 service,
-                endpoint_url=f"http://{host}:{port}",
+                endpoint_url=emulator.endpoint_url,
                 region_name="us-east-1",
                 aws_access_key_id="bench",
                 aws_secret_access_key="bench",
@@ -174,8 +169,6 @@ def request_counts(corpus: list[CorpusFile], files: int) -> Counter[str]:
             made.meta.events.register("before-send", count)
         worker(sqs, s3, queue_url, concurrency=2).run()
         return sent
-    finally:
-        server.stop()
 
 
 def measure_processes_vs_threads(corpus: list[CorpusFile], files: int) -> dict[str, float]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
+from local.emulator import Emulator
 from scaler.clients import default_clients
 from scaler.handler import handler
 from tests.integration.scaler.conftest import create_pipeline
@@ -15,15 +15,9 @@ from tests.integration.scaler.conftest import create_pipeline
 
 @pytest.fixture
 def endpoint(aws_environment: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        yield url
-    finally:
-        server.stop()
+    with Emulator() as emulator:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
+        yield emulator.endpoint_url
 
 
 def test_handler_runs_against_the_emulator_from_the_environment_alone(endpoint: str) -> None:

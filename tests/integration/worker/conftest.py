@@ -7,7 +7,6 @@ test must wrap a client or slow a file down.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -21,11 +20,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from contract.env import DEFAULT_DEST_PREFIX, Env
 from contract.layout import logs_prefix
 from contract.values import OutputFormat, ResizeMode
+from local.emulator import Emulator
 from tests.support.worker_messages import s3_event
 from worker.config import WorkerConfig
 from worker.files import FileProcessor, ProcessImage
@@ -41,12 +40,8 @@ PROCESS_TIMEOUT_SECONDS = 60
 
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with Emulator() as emulator:
+        yield emulator.endpoint_url
 
 
 def client(endpoint: str, service: str) -> Any:
