@@ -6,15 +6,19 @@ program with the input right must succeed, so the failure is the input's and not
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
+import logging
 from collections.abc import Callable
 
 import pulumi
 import pulumi_aws as aws
 import pytest
+from pulumi.runtime.sync_await import _sync_await
 
 from tests.unit.infra.mocks import MockRejection
-from tests.unit.infra.program import run_program
+from tests.unit.infra.program import run_program, stack_config
 
 TRUST = pulumi.Output.json_dumps(
     {
@@ -184,3 +188,25 @@ def test_a_program_error_fails_the_run() -> None:
 
     with pytest.raises(RuntimeError, match="the program broke"):
         run_program({}, program=program)
+
+
+def test_a_failed_runs_error_left_on_its_futures_is_not_reported_again_and_others_are(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a run that failed (the SDK also sets its error on the futures of the outputs it could
+    # not resolve, which nothing awaits)
+    with pytest.raises(MockRejection, match="no S3 bucket named my-raw-images") as raised:
+        run_program(stack_config({"sourceBucket": "my-raw-images"}))
+    rejection = MockRejection(str(raised.value))
+
+    async def drop_unretrieved(error: Exception) -> None:
+        asyncio.get_running_loop().create_future().set_exception(error)
+
+    # WHEN a future holding that error and one holding another are dropped on the loop
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        _sync_await(drop_unretrieved(rejection))
+        _sync_await(drop_unretrieved(ValueError("not a run's")))
+        gc.collect()
+    # THEN asyncio reports only the other as "never retrieved": the test already got the first
+    reported = [record.exc_info[1] for record in caplog.records if record.exc_info]
+    assert [(type(error), str(error)) for error in reported] == [(ValueError, "not a run's")]
