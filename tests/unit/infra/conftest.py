@@ -53,3 +53,15 @@ def byo_run() -> StackRun:
         stack_config({"sourceBucket": BYO_SOURCE, "destBucket": BYO_DEST, "queueName": BYO_QUEUE}),
         mocks=byo_mocks(),
     )
+
+
+@pytest.fixture(scope="session")
+def own_queue_run() -> StackRun:
+    """Created buckets, and the user's own queue (fed by a notification of their own)."""
+    return run_program(stack_config({"queueName": BYO_QUEUE}), mocks=byo_mocks())
+
+
+@pytest.fixture(scope="session")
+def root_outputs_run() -> StackRun:
+    """Outputs written at the destination bucket's root (an empty ``destPrefix``)."""
+    return run_program(stack_config({"destPrefix": ""}))

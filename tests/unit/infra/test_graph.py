@@ -118,9 +118,9 @@ def test_bring_your_own_looks_their_resources_up(byo_run: StackRun) -> None:
     assert Param.UNPROCESSED_SQS_URL.value in parameters
 
 
-def test_own_queue_means_no_notification_and_no_queue_policy() -> None:
+def test_own_queue_means_no_notification_and_no_queue_policy(own_queue_run: StackRun) -> None:
     # GIVEN created buckets but the user's queue (fed by their own notification)
-    run = run_program(stack_config({"queueName": BYO_QUEUE}), mocks=byo_mocks())
+    run = own_queue_run
 
     graph = _graph(run)
     assert graph[t.BUCKET] == 2

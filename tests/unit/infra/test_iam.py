@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.unit.infra import types as t
-from tests.unit.infra.conftest import BYO_DEST, BYO_QUEUE, BYO_SOURCE, byo_mocks
+from tests.unit.infra.conftest import BYO_DEST, BYO_QUEUE, BYO_SOURCE
 from tests.unit.infra.mocks import (
     ACCOUNT_ID,
     REGION,
@@ -226,17 +226,19 @@ def test_byo_policies_name_the_users_buckets_and_queue(byo_run: StackRun) -> Non
     assert statements["DrainQueue"]["Resource"] == [queue_arn(BYO_QUEUE)]
 
 
-def test_empty_destination_prefix_lets_the_worker_write_anywhere_in_its_bucket() -> None:
-    run = run_program(stack_config({"destPrefix": ""}))
-
+def test_empty_destination_prefix_lets_the_worker_write_anywhere_in_its_bucket(
+    root_outputs_run: StackRun,
+) -> None:
+    run = root_outputs_run
     statements = _role_policies(run)["worker-task-role"]
     dest = bucket_arn(run.outputs["destBucket"])
     assert statements["WriteOutputs"]["Resource"] == [f"{dest}/*"]
 
 
-def test_a_created_bucket_with_a_queue_you_bring_is_readable_under_any_prefix() -> None:
-    run = run_program(stack_config({"queueName": BYO_QUEUE}), mocks=byo_mocks())
-
+def test_a_created_bucket_with_a_queue_you_bring_is_readable_under_any_prefix(
+    own_queue_run: StackRun,
+) -> None:
+    run = own_queue_run
     statements = _role_policies(run)["worker-task-role"]
     source = bucket_arn(run.outputs["sourceBucket"])
     assert statements["ReadUploads"]["Resource"] == [f"{source}/*"]

@@ -283,8 +283,10 @@ def test_graviton_and_spot_variants(
     assert _parameters(run)[f"{SSM_PATH}{Param.ECS_CAPACITY.value}"] == capacity
 
 
-def test_empty_destination_prefix_writes_at_the_root_and_leaves_its_parameter_out() -> None:
-    run = run_program(stack_config({"destPrefix": ""}))
+def test_empty_destination_prefix_writes_at_the_root_and_leaves_its_parameter_out(
+    root_outputs_run: StackRun,
+) -> None:
+    run = root_outputs_run
 
     assert _environment(run)[Env.DEST_PREFIX] == ""
     # SSM holds no empty value: the parameter is absent, the rest are there
