@@ -29,8 +29,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-import boto3
-
 from bench.worker_corpus import CorpusFile, load
 from bench.worker_fakes import FakeAws
 from contract.events import object_created
@@ -144,17 +142,7 @@ def request_counts(corpus: list[CorpusFile], files: int) -> Counter[str]:
         def count(event_name: str, **_: Any) -> None:
             sent[event_name.rsplit(".", 1)[-1]] += 1
 
-        def client(service: str) -> Any:
-            made = boto3.client(
-                service,
-                endpoint_url=emulator.endpoint_url,
-                region_name="us-east-1",
-                aws_access_key_id="bench",
-                aws_secret_access_key="bench",
-            )
-            return made
-
-        s3, sqs = client("s3"), client("sqs")
+        s3, sqs = emulator.client("s3"), emulator.client("sqs")
         s3.create_bucket(Bucket=SOURCE)
         s3.create_bucket(Bucket=DEST)
         queue_url = sqs.create_queue(QueueName="bench")["QueueUrl"]
