@@ -39,11 +39,11 @@ gc.set_threshold(50_000, 50, 100)
 atexit.register(gc.freeze)
 
 
-# -- how xdist shares the tests out (pyproject.toml: -n 3 --dist loadscope) ---------------------
+# -- how xdist shares the tests out (pyproject.toml: -n 4 --dist loadscope) ---------------------
 
 INFRA_TESTS = "tests/unit/infra/"
 """The Pulumi program's tests: one unit of work, on one process. Each process that runs any of
-them loads Pulumi's SDK and provider modules, seconds of CPU: one process pays that, not three."""
+them loads Pulumi's SDK and provider modules, seconds of CPU: one process pays that, not four."""
 LONG_UNITS = ("tests/e2e/", INFRA_TESTS)
 """The units that take tens of seconds: handed out first, so that none starts near the end."""
 
