@@ -35,15 +35,15 @@ gc.set_threshold(50_000, 50, 100)
 # interpreter's finalization walks them in several full collections: the processes end together,
 # after the last test, so those seconds (4 s of the suite's wall) are nobody's work. Freezing
 # them at exit leaves the freeing to the OS. pytest has already collected once, after the last
-# test, to report any exception a finalizer raised; tempfile's files are unlinked on creation.
+# test, to report any exception a finalizer raised; nothing here needs one to run after it.
 atexit.register(gc.freeze)
 
 
-# -- how xdist shares the tests out (pyproject.toml: -n 4 --dist loadscope) ---------------------
+# -- how xdist shares the tests out (pyproject.toml: -n, --dist loadscope) -----------------------
 
 INFRA_TESTS = "tests/unit/infra/"
 """The Pulumi program's tests: one unit of work, on one process. Each process that runs any of
-them loads Pulumi's SDK and provider modules, seconds of CPU: one process pays that, not four."""
+them loads Pulumi's SDK and provider modules, seconds of CPU: one process pays that, not all."""
 LONG_UNITS = ("tests/e2e/", INFRA_TESTS)
 """The units that take tens of seconds: handed out first, so that none starts near the end."""
 
