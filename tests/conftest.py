@@ -39,6 +39,14 @@ gc.set_threshold(50_000, 50, 100)
 atexit.register(gc.freeze)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _temporary_files_under_pytests_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The processes the tests start put their temporary files (``python -m local`` without
+    ``--out`` keeps its task logs in one, for the user to read) under pytest's base directory,
+    which pytest prunes, instead of leaving them in the system's."""
+    os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("tmp", numbered=False))
+
+
 # -- how xdist shares the tests out (pyproject.toml: -n, --dist loadscope) -----------------------
 
 INFRA_TESTS = "tests/unit/infra/"
