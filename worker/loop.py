@@ -36,7 +36,7 @@ from worker.events import FileRecord, NotAnS3Event, parse_body
 from worker.files import FileProcessor, FileResult
 from worker.flow import FilesInFlight
 from worker.logs import fields
-from worker.policy import IdleShutdown, Prefetch, backoff_seconds
+from worker.policy import Heartbeat, IdleShutdown, Prefetch, backoff_seconds
 from worker.sqs import EntryFailure, Lease, Message, Queue
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,6 @@ DELETE_FLUSH_SECONDS = 5.0
 """A finished message waits at most this long (and at most a quarter of the visibility timeout)
 for nine others to share its delete call; a task that dies meanwhile only causes a redelivery,
 which rewrites identical objects."""
-HEARTBEAT_MARGIN = 0.5
-"""Extend a held message's visibility once less than this fraction of the timeout is left."""
 RECEIVE_ERROR_PAUSE_SECONDS = 2.0
 
 
@@ -81,6 +79,9 @@ class _Held:
 @dataclass(frozen=True)
 class _Received:
     messages: list[Message]
+    at: float
+    """When the receive returned: their timeouts started just before, however long the
+    coordinator takes to look at them."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ class Worker:
         self._idle = IdleShutdown(idle_seconds, clock())
         """Shared with intake under `_room`: only messages that carry work restart its clock."""
         self._prefetch = Prefetch(concurrency, self._lease_seconds)
+        # A check comes late by one wait for the next event (and by the calls made before it).
+        self._heartbeat_rule = Heartbeat(self._lease_seconds, lateness=TICK_SECONDS)
         self._files = files_in_flight or FilesInFlight(concurrency)
         """The coordinator's: it alone observes finished files and sets the target."""
         self._files_target = self._files.target()
@@ -195,8 +198,7 @@ class Worker:
     # -- coordinator --------------------------------------------------------------------------
 
     def _coordinate(self) -> StopReason:
-        heartbeat_every = min(15.0, max(0.25, self._lease_seconds / 4))
-        next_heartbeat = self._clock() + heartbeat_every
+        next_heartbeat = self._clock() + self._heartbeat_rule.every
         grace_deadline: float | None = None
         reason: StopReason | None = None
         while True:
@@ -204,7 +206,7 @@ class Worker:
                 if isinstance(event, _IntakeDone):
                     reason = event.reason
                 elif isinstance(event, _Received):
-                    self._on_received(event.messages)
+                    self._on_received(event)
                 else:
                     self._on_file_done(event)
             now = self._clock()
@@ -213,7 +215,7 @@ class Worker:
                 self._begin_hand_back()
             if now >= next_heartbeat:
                 self._heartbeat(now)
-                next_heartbeat = now + heartbeat_every
+                next_heartbeat = now + self._heartbeat_rule.every
             if grace_deadline is not None and now >= grace_deadline and self._held:
                 logger.warning("grace period over", extra=fields(handed_back=len(self._held)))
                 self._hand_back(list(self._held.values()))
@@ -234,9 +236,9 @@ class Worker:
             except queue.Empty:
                 return events
 
-    def _on_received(self, messages: list[Message]) -> None:
+    def _on_received(self, received: _Received) -> None:
         now = self._clock()
-        for message in messages:
+        for message in received.messages:
             if self._handing_back:
                 # Taken after the signal: give it straight back.
                 self._release(1)
@@ -272,7 +274,7 @@ class Worker:
                 )
                 self._delete(Lease(message.message_id, message.receipt_handle), now)
                 continue
-            held = _Held(message, parsed.records, hidden_until=now + self._lease_seconds)
+            held = _Held(message, parsed.records, hidden_until=received.at + self._lease_seconds)
             self._held[message.message_id] = held
             for index, record in enumerate(parsed.records):
                 self._jobs.put(_Job(message.message_id, index, record))
@@ -333,9 +335,7 @@ class Worker:
 
     def _heartbeat(self, now: float) -> None:
         due = [
-            held
-            for held in self._held.values()
-            if held.hidden_until - now < self._lease_seconds * HEARTBEAT_MARGIN
+            held for held in self._held.values() if self._heartbeat_rule.due(held.hidden_until, now)
         ]
         if not due:
             return
@@ -423,7 +423,7 @@ class Worker:
             if messages:
                 with self._room:
                     self._held_count += len(messages)
-                self._events.put(_Received(messages))
+                self._events.put(_Received(messages, at=self._clock()))
         self._events.put(_IntakeDone(reason))
 
     def _receive(self, count: int, wait_seconds: int) -> list[Message]:
