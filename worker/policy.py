@@ -93,6 +93,7 @@ class Prefetch:
 HEARTBEAT_MARGIN = 0.5
 """A held message's extension is sent while at least this fraction of its timeout is left."""
 HEARTBEAT_MAX_SECONDS = 15.0
+"""The longest wait between checks, however long the timeout."""
 
 
 class Heartbeat:
@@ -102,9 +103,8 @@ class Heartbeat:
     can come up to `lateness` late. A message is extended at its last check before less than
     HEARTBEAT_MARGIN of its timeout would be left, so however the checks fall its extension goes
     out with at least that much to go (less the receive's response time: SQS starts the timeout
-    before the worker knows). Waiting for the margin itself to be crossed, as a check-free rule
-    would, leaves only what one check interval does not eat, a tenth of a second for a short
-    timeout on a loaded machine.
+    before the worker knows). Extending only once less than the margin is left would let a check
+    interval and a late check come out of the margin: a 2 s timeout extended with 0.3 s to go.
     """
 
     def __init__(self, visibility_timeout: float, lateness: float) -> None:
