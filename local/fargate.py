@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 LineSink = Callable[[str, str], None]
 """Receives (task id, line) for each line a worker prints, when output is streamed."""
+OUTPUT_DRAIN_SECONDS = 5.0
+"""How long an exited worker's last lines may take to reach its log (they are already in the pipe;
+only a process that handed the pipe to a child of its own keeps it open longer)."""
 
 
 @dataclass
@@ -97,6 +100,9 @@ class FargateStandIn:
             exit_code = worker.process.poll()
             if exit_code is not None:
                 if task_arn not in self._finished:
+                    # A task ends with its log complete: what reads the log after the task is
+                    # stopped (or its exit code is known) sees the worker's last line.
+                    _drain(worker)
                     self._finished[task_arn] = exit_code
                     self._stop_task(task_arn, f"Essential container exited with code {exit_code}")
             elif task_arn not in running_tasks:
@@ -117,9 +123,6 @@ class FargateStandIn:
             worker.process.kill()
             worker.process.wait()
         self.reconcile()
-        for worker in self._processes.values():
-            if worker.output_pump is not None:
-                worker.output_pump.join(timeout=5)
 
     def _list_running_tasks(self) -> list[str]:
         arns: list[str] = []
@@ -195,6 +198,11 @@ class FargateStandIn:
 
     def _stop_task(self, task_arn: str, reason: str) -> None:
         self._ecs.stop_task(cluster=self._cluster, task=task_arn, reason=reason)
+
+
+def _drain(worker: WorkerProcess) -> None:
+    if worker.output_pump is not None:
+        worker.output_pump.join(timeout=OUTPUT_DRAIN_SECONDS)
 
 
 def _pump_output(

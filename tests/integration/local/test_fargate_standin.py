@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.fargate import FargateStandIn
+from local.fargate import FargateStandIn, LineSink
 
 # A worker stand-in: prints what it was given, then behaves as FAKE_BEHAVIOUR says.
 FAKE_WORKER = """
@@ -97,7 +97,7 @@ def make_stand_in(
     script.write_text(FAKE_WORKER)
     created: list[FargateStandIn] = []
 
-    def make() -> FargateStandIn:
+    def make(sink: LineSink | None = None) -> FargateStandIn:
         stand_in = FargateStandIn(
             ecs=ecs,
             cluster="cluster",
@@ -106,7 +106,7 @@ def make_stand_in(
             environment={"PATH": os.environ.get("PATH", "")},
             working_directory=tmp_path,
             log_directory=tmp_path,
-            sink=lambda task, line: lines.append((task, line)),
+            sink=sink or (lambda task, line: lines.append((task, line))),
         )
         created.append(stand_in)
         return stand_in
@@ -157,6 +157,28 @@ def test_process_exit_stops_its_task_with_the_exit_code(
     assert _desired_status(ecs, task) == "STOPPED"
     stopped = ecs.describe_tasks(cluster="cluster", tasks=[task])["tasks"][0]
     assert "code 3" in stopped["stoppedReason"]
+
+
+def test_a_task_ends_once_its_last_line_is_delivered(
+    ecs: Any, make_stand_in: Callable[..., FargateStandIn]
+) -> None:
+    # GIVEN a worker that prints a line and exits at once, and a sink slow to take each line
+    delivered: list[str] = []
+
+    def slow_sink(task: str, line: str) -> None:
+        time.sleep(0.5)
+        delivered.append(line)
+
+    task = _run_task(ecs, _task_definition(ecs, behaviour="exit:0"))
+    stand_in = make_stand_in(sink=slow_sink)
+    stand_in.reconcile()
+    _wait_for(lambda: not stand_in.running)
+    # WHEN the stand-in finds the process gone
+    stand_in.reconcile()
+    # THEN its exit is recorded and its task stopped only with its output all delivered
+    assert stand_in.exit_codes == {task: 0}
+    assert delivered == ["queue=https://queue.example"]
+    assert _desired_status(ecs, task) == "STOPPED"
 
 
 def test_stopping_a_task_sends_sigterm_to_its_process(
