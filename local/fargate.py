@@ -40,9 +40,10 @@ class WorkerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     stop_timeout: float
+    output_pump: threading.Thread
+    """Copies the process's output to its log (and sink) until the pipe closes."""
     started_at: float = field(default_factory=time.monotonic)
     sigterm_at: float | None = None
-    output_pump: threading.Thread | None = None
 
     @property
     def task_id(self) -> str:
@@ -102,7 +103,7 @@ class FargateStandIn:
                 if task_arn not in self._finished:
                     # A task ends with its log complete: what reads the log after the task is
                     # stopped (or its exit code is known) sees the worker's last line.
-                    _drain(worker)
+                    worker.output_pump.join(timeout=OUTPUT_DRAIN_SECONDS)
                     self._finished[task_arn] = exit_code
                     self._stop_task(task_arn, f"Essential container exited with code {exit_code}")
             elif task_arn not in running_tasks:
@@ -157,12 +158,12 @@ class FargateStandIn:
             stop_timeout=float(
                 container.get("stopTimeout", pipeline_spec.WORKER_STOP_TIMEOUT_SECONDS)
             ),
-        )
-        worker.output_pump = threading.Thread(
-            target=_pump_output,
-            args=(process.stdout, log_path, task_id, self._sink),
-            name=f"output-{task_id}",
-            daemon=True,
+            output_pump=threading.Thread(
+                target=_pump_output,
+                args=(process.stdout, log_path, task_id, self._sink),
+                name=f"output-{task_id}",
+                daemon=True,
+            ),
         )
         worker.output_pump.start()
         self._processes[task_arn] = worker
@@ -198,11 +199,6 @@ class FargateStandIn:
 
     def _stop_task(self, task_arn: str, reason: str) -> None:
         self._ecs.stop_task(cluster=self._cluster, task=task_arn, reason=reason)
-
-
-def _drain(worker: WorkerProcess) -> None:
-    if worker.output_pump is not None:
-        worker.output_pump.join(timeout=OUTPUT_DRAIN_SECONDS)
 
 
 def _pump_output(

@@ -13,6 +13,7 @@ from contract.limits import (
     SQS_MAX_IN_FLIGHT,
     SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
 )
+from worker.loop import TICK_SECONDS
 from worker.policy import (
     BACKOFF_MAX_SECONDS,
     RECEIVE_WAIT_SECONDS,
@@ -98,9 +99,6 @@ def test_processing_time_is_smoothed() -> None:
     assert prefetch.limit(files_in_flight=3) == 3 + SQS_BATCH_MAX_ENTRIES
 
 
-LATENESS = 0.2
-
-
 @given(
     visibility_timeout=st.integers(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS),
     first_check=st.floats(0, 1),
@@ -109,29 +107,29 @@ LATENESS = 0.2
 def test_an_extension_goes_out_with_half_the_timeout_left_however_late_the_checks(
     visibility_timeout: int, first_check: float, lateness: list[float]
 ) -> None:
-    # GIVEN a message received at 0, and checks each a full interval apart plus some lateness
-    heartbeat = Heartbeat(visibility_timeout, lateness=LATENESS)
+    # GIVEN a message received at 0, and checks a full interval apart, each up to a tick late
+    heartbeat = Heartbeat(visibility_timeout, lateness=TICK_SECONDS)
     hidden_until = float(visibility_timeout)
-    now = first_check * (heartbeat.every + LATENESS)
+    now = first_check * (heartbeat.every + TICK_SECONDS)
     for late in lateness:
         # THEN at every check it still has at least half its timeout, and is extended when due
         assert hidden_until - now >= visibility_timeout / 2
         if heartbeat.due(hidden_until, now):
             hidden_until = now + visibility_timeout
-        now += heartbeat.every + late * LATENESS
+        now += heartbeat.every + late * TICK_SECONDS
 
 
 @pytest.mark.parametrize(
     "visibility_timeout", [1, 2, 30, 120, 900, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS]
 )
 def test_a_message_just_received_or_extended_is_not_due(visibility_timeout: int) -> None:
-    heartbeat = Heartbeat(visibility_timeout, lateness=LATENESS)
+    heartbeat = Heartbeat(visibility_timeout, lateness=TICK_SECONDS)
     assert not heartbeat.due(hidden_until=100.0 + visibility_timeout, now=100.0)
 
 
 def test_with_the_stacks_timeout_a_message_is_extended_every_third_check() -> None:
     # GIVEN the stack's 120 s visibility timeout and checks on time, every 15 s
-    heartbeat = Heartbeat(120, lateness=LATENESS)
+    heartbeat = Heartbeat(120, lateness=TICK_SECONDS)
     assert heartbeat.every == 15
     hidden_until, extended_at = 120.0, []
     for check in range(1, 13):
